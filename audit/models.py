@@ -1,0 +1,84 @@
+"""The audit trail: who saw or changed which health information, when, and from where.
+
+Rows are only ever added. The model refuses updates and deletes, the admin shows them read-only,
+and the database itself refuses an UPDATE (and, on PostgreSQL, a DELETE) through a trigger.
+Rows hold identifiers and categories, never the health information itself.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+    def for_patient(self, patient_public_id) -> "AuditEventQuerySet":
+        return self.filter(patient_id=patient_public_id).select_related("actor").order_by("-occurred_at", "-id")
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        LOGIN = "auth.login", _("Signed in")
+        LOGOUT = "auth.logout", _("Signed out")
+        LOGIN_FAILED = "auth.login_failed", _("Failed sign-in")
+        TOKEN_ISSUED = "auth.token_issued", _("API token issued")
+        LANGUAGE_CHANGED = "account.language", _("Interface language changed")
+        PATIENT_VIEW = "patient.view", _("Opened the patient's record")
+        PATIENT_SEARCH = "patient.search", _("Searched patients")
+        PATIENT_CREATE = "patient.create", _("Created the patient")
+        PATIENT_CHANGE = "patient.change", _("Changed the patient's information")
+        PATIENT_ACCESS_DENIED = "patient.access_denied", _("Asked for a record outside their clinics")
+        PATIENT_HISTORY_VIEW = "patient.history_view", _("Read the patient's access history")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web page")
+        API = "api", _("API")
+        WORKER = "worker", _("Background worker")
+        COMMAND = "command", _("Command line")
+
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_username = models.CharField(_("username"), max_length=150, blank=True)
+    action = models.CharField(_("what"), max_length=40, choices=Action.choices, db_index=True)
+    target_type = models.CharField(_("object type"), max_length=60, blank=True)
+    target_id = models.CharField(_("object identifier"), max_length=64, blank=True)
+    patient_id = models.UUIDField(_("patient"), null=True, blank=True, db_index=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["actor", "-occurred_at"], name="audit_actor_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events cannot be deleted.")

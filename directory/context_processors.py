@@ -1,0 +1,19 @@
+"""What every page needs to draw the navigation that fits the person's roles."""
+
+from django.conf import settings
+
+from .permissions import Capability, has_capability
+
+
+def portal(request) -> dict:
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    return {
+        "portal_languages": settings.LANGUAGES,
+        "nav": {
+            "patients": signed_in and has_capability(user, Capability.VIEW_PATIENT),
+            "admin": signed_in and user.is_staff,
+            "api_docs": signed_in,
+        },
+        "session_idle_minutes": settings.SESSION_IDLE_MINUTES,
+    }

@@ -1,0 +1,331 @@
+"""Demo data: one establishment with its oncology clinic, staff for every role, patients, recipients.
+
+Idempotent: a second run finds what the first created and changes nothing. Refuses to run with
+DJANGO_DEBUG off unless --force, because the demo accounts share one known password.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from directory import nam
+from directory.models import (
+    Clinic,
+    ClinicMembership,
+    Establishment,
+    FallbackIdentifierKind,
+    Installation,
+    Patient,
+    Profession,
+    Recipient,
+    SecureEmailDomain,
+    TabletLoan,
+    User,
+)
+
+DEMO_PASSWORD = "telesante-demo"
+
+STAFF = [
+    # username, last name, first name, profession, practice number, role
+    (
+        "infirmiere",
+        "Tremblay",
+        "Julie",
+        Profession.PIVOT_NURSE_ONCOLOGY,
+        "1234567",
+        ClinicMembership.Role.PROFESSIONAL,
+    ),
+    ("medecin", "Gagnon", "Marc-André", Profession.PHYSICIAN, "1-95123", ClinicMembership.Role.PROFESSIONAL),
+    ("archiviste", "Roy", "Sylvie", Profession.ARCHIVIST, "", ClinicMembership.Role.ARCHIVIST),
+    ("gestionnaire", "Bouchard", "Nathalie", Profession.MANAGER, "", ClinicMembership.Role.MANAGER),
+]
+
+PATIENTS = [
+    # last name, first name, birth date, sex, file number, phone, email, language, postal code
+    (
+        "Côté",
+        "Louise",
+        date(1958, 3, 14),
+        "F",
+        "012345",
+        "450-555-0101",
+        "louise.cote@example.com",
+        "fr",
+        "J4K 2T5",
+    ),
+    ("Bélanger", "Jean-Guy", date(1949, 11, 2), "M", "012346", "450-555-0102", "", "fr", "J4L 1A1"),
+    (
+        "Pelletier",
+        "Marie-Ève",
+        date(1971, 6, 30),
+        "F",
+        "012347",
+        "514-555-0103",
+        "me.pelletier@example.com",
+        "fr",
+        "J3Y 5K2",
+    ),
+    (
+        "Lévesque",
+        "Gaétan",
+        date(1962, 1, 21),
+        "M",
+        "012348",
+        "450-555-0104",
+        "gaetan.l@example.com",
+        "fr",
+        "J4V 3C9",
+    ),
+    (
+        "O'Brien",
+        "Patrick",
+        date(1955, 9, 9),
+        "M",
+        "012349",
+        "450-555-0105",
+        "pobrien@example.com",
+        "en",
+        "J4P 1R4",
+    ),
+    ("Bergeron", "Francine", date(1966, 12, 1), "F", "012350", "450-555-0106", "", "fr", "J4T 2H8"),
+    (
+        "Gauthier",
+        "Réjean",
+        date(1944, 4, 17),
+        "M",
+        "012351",
+        "450-555-0107",
+        "rejean.gauthier@example.com",
+        "fr",
+        "J4R 1B3",
+    ),
+    (
+        "Morin",
+        "Chantal",
+        date(1980, 2, 29),
+        "F",
+        "012352",
+        "514-555-0108",
+        "chantal.morin@example.com",
+        "fr",
+        "J4K 5G6",
+    ),
+    (
+        "Fortin",
+        "Émilie",
+        date(1990, 8, 12),
+        "F",
+        "012353",
+        "450-555-0109",
+        "emilie.fortin@example.com",
+        "fr",
+        "J4M 2N7",
+    ),
+    (
+        "MacDonald",
+        "Heather",
+        date(1952, 5, 25),
+        "F",
+        "012354",
+        "450-555-0110",
+        "h.macdonald@example.com",
+        "en",
+        "J4W 3P1",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo establishment, staff (password telesante-demo), patients and recipients."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DJANGO_DEBUG off.")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates accounts with a known password: it runs only with DJANGO_DEBUG=true "
+                "(or --force on a demonstration server)."
+            )
+        with transaction.atomic():
+            clinic, other_clinic = self.seed_structure()
+            self.seed_staff(clinic)
+            self.seed_patients(clinic)
+            self.seed_other_clinic_patient(other_clinic)
+            self.seed_recipients(clinic.establishment)
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data ready. Accounts: "
+                + ", ".join([username for username, *_rest in STAFF] + ["admin"])
+                + f" (password {DEMO_PASSWORD})."
+            )
+        )
+
+    def seed_structure(self) -> tuple[Clinic, Clinic]:
+        establishment, _ = Establishment.objects.get_or_create(
+            name="CISSS de la Montérégie-Centre", defaults={"phone": "+14504661000"}
+        )
+        hospital, _ = Installation.objects.get_or_create(
+            establishment=establishment,
+            name="Hôpital Charles-Le Moyne",
+            defaults={
+                "address": "3120, boulevard Taschereau",
+                "city": "Greenfield Park",
+                "postal_code": "J4V 2H1",
+                "phone": "+14504665000",
+            },
+        )
+        oncology, _ = Clinic.objects.get_or_create(
+            installation=hospital,
+            name="Clinique d'oncologie",
+            defaults={"phone": "+14504665050", "default_platform": "teams", "support_phone": "+18445550199"},
+        )
+        radiation, _ = Clinic.objects.get_or_create(
+            installation=hospital,
+            name="Clinique de radio-oncologie",
+            defaults={"phone": "+14504665060", "default_platform": "zoom", "support_phone": "+18445550199"},
+        )
+        return oncology, radiation
+
+    def seed_staff(self, clinic: Clinic) -> None:
+        for username, last_name, first_name, profession, practice_number, role in STAFF:
+            user = self.demo_user(username, last_name=last_name, first_name=first_name)
+            user.profession = profession
+            user.practice_number = practice_number
+            user.email = f"{username}@ssss.gouv.qc.ca"
+            user.save()
+            ClinicMembership.objects.get_or_create(user=user, clinic=clinic, role=role)
+        admin = self.demo_user("admin", last_name="Administrateur", first_name="Portail")
+        admin.is_staff = admin.is_superuser = True
+        admin.email = "admin@ssss.gouv.qc.ca"
+        admin.save()
+
+    def demo_user(self, username: str, *, last_name: str, first_name: str) -> User:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"last_name": last_name, "first_name": first_name}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        return user
+
+    def seed_patients(self, clinic: Clinic) -> None:
+        for index, (last, first, born, sex, file_number, phone, email, language, postal) in enumerate(PATIENTS):
+            patient, created = Patient.objects.get_or_create(
+                establishment=clinic.establishment,
+                file_number=file_number,
+                defaults={
+                    "last_name": last,
+                    "first_name": first,
+                    "date_of_birth": born,
+                    "sex": sex,
+                    "nam": nam.build(last, first, born, sex),
+                    "phone": f"+1{phone.replace('-', '')}",
+                    "email": email,
+                    "preferred_language": language,
+                    "postal_code": postal,
+                    "internet_ok": index % 4 != 3,
+                    "device_ok": index % 5 != 4,
+                    "tablet_loan": TabletLoan.LENT if index % 5 == 4 else TabletLoan.NOT_NEEDED,
+                },
+            )
+            if created:
+                patient.full_clean()
+                patient.clinics.add(clinic)
+
+    def seed_other_clinic_patient(self, clinic: Clinic) -> None:
+        # A patient without a NAM (out-of-province), followed only by the radio-oncology clinic.
+        patient, created = Patient.objects.get_or_create(
+            establishment=clinic.establishment,
+            file_number="098765",
+            defaults={
+                "last_name": "Nguyen",
+                "first_name": "Thi Lan",
+                "date_of_birth": date(1975, 7, 4),
+                "sex": "F",
+                "fallback_identifier_kind": FallbackIdentifierKind.MOTHER_NAME,
+                "fallback_identifier": "Tran Thi Mai",
+                "phone": "+14505550111",
+                "preferred_language": "fr",
+                "postal_code": "J4K 1C2",
+            },
+        )
+        if created:
+            patient.clinics.add(clinic)
+
+    def seed_recipients(self, establishment: Establishment) -> None:
+        SecureEmailDomain.objects.get_or_create(
+            domain="ssss.gouv.qc.ca", defaults={"description": "Réseau de la santé et des services sociaux"}
+        )
+        recipients = [
+            (
+                Recipient.Kind.COMMUNITY_PHARMACY,
+                "Pharmacie Jean Coutu — Longueuil",
+                None,
+                "Longueuil",
+                "+14505550201",
+                "+14505550202",
+                "",
+            ),
+            (
+                Recipient.Kind.COMMUNITY_PHARMACY,
+                "Pharmaprix — Greenfield Park",
+                None,
+                "Greenfield Park",
+                "+14505550203",
+                "+14505550204",
+                "",
+            ),
+            (
+                Recipient.Kind.COMMUNITY_PHARMACY,
+                "Familiprix — Brossard",
+                None,
+                "Brossard",
+                "+14505550205",
+                "+14505550206",
+                "",
+            ),
+            (
+                Recipient.Kind.ESTABLISHMENT_PHARMACY,
+                "Pharmacie de l'Hôpital Charles-Le Moyne",
+                establishment,
+                "Greenfield Park",
+                "+14504665070",
+                "+14504665071",
+                "pharmacie.hclm@ssss.gouv.qc.ca",
+            ),
+            (
+                Recipient.Kind.IMAGING_LAB,
+                "Radiologie Brossard",
+                None,
+                "Brossard",
+                "+14505550207",
+                "+14505550208",
+                "",
+            ),
+            (
+                Recipient.Kind.RADIOLOGY_SERVICE,
+                "Radiologie et médecine nucléaire — HCLM",
+                establishment,
+                "Greenfield Park",
+                "+14504665080",
+                "+14504665081",
+                "radiologie.hclm@ssss.gouv.qc.ca",
+            ),
+            (
+                Recipient.Kind.MEDICAL_ARCHIVES,
+                "Archives médicales — HCLM",
+                establishment,
+                "Greenfield Park",
+                "+14504665090",
+                "+14504665091",
+                "archives.hclm@ssss.gouv.qc.ca",
+            ),
+        ]
+        for kind, name, owner, city, phone, fax, email in recipients:
+            Recipient.objects.get_or_create(
+                kind=kind,
+                name=name,
+                defaults={"establishment": owner, "city": city, "phone": phone, "fax": fax, "email": email},
+            )

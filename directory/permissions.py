@@ -1,0 +1,116 @@
+"""Who may see and do what with patients, written once for the pages and the API.
+
+A professional covers the patients followed by her clinics; an archivist or a manager covers every
+patient of the establishments of their clinics; an administrator (superuser) covers everyone.
+Whatever a person does not cover does not exist for them: they get a 404, never a hint.
+"""
+
+from uuid import UUID
+
+from django.db.models import Q
+
+from audit.models import AuditEvent
+from audit.services import record
+from common.errors import NotAllowed, NotFound
+
+from .models import Clinic, ClinicMembership, Patient, User
+
+Role = ClinicMembership.Role
+
+
+class Capability:
+    VIEW_PATIENT = "patient.view"
+    CREATE_PATIENT = "patient.create"
+    CHANGE_PATIENT = "patient.change"
+    VIEW_PATIENT_HISTORY = "patient.history"
+
+
+# The one table from roles to what they allow.
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.PROFESSIONAL: frozenset({Capability.VIEW_PATIENT, Capability.CREATE_PATIENT, Capability.CHANGE_PATIENT}),
+    Role.ARCHIVIST: frozenset({Capability.VIEW_PATIENT, Capability.CHANGE_PATIENT, Capability.VIEW_PATIENT_HISTORY}),
+    Role.MANAGER: frozenset({Capability.VIEW_PATIENT}),
+}
+ESTABLISHMENT_WIDE_ROLES = (Role.ARCHIVIST, Role.MANAGER)
+
+
+def roles_of(user: User) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_portal_roles", None)
+    if cached is None:
+        cached = set(user.memberships.values_list("role", flat=True))
+        user._portal_roles = cached
+    return cached
+
+
+def has_capability(user: User, capability: str) -> bool:
+    """May the user do this anywhere (to show a menu or a button)?"""
+    if user.is_authenticated and user.is_superuser:
+        return True
+    return any(capability in ROLE_CAPABILITIES[role] for role in roles_of(user))
+
+
+def clinics_where(user: User, capability: str):
+    """The clinics in which the user holds a role that allows the capability (all, for an administrator)."""
+    if user.is_superuser:
+        return Clinic.objects.with_structure()
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]
+    return Clinic.objects.with_structure().filter(memberships__user=user, memberships__role__in=roles).distinct()
+
+
+def _coverage(user: User, capability: str) -> Q:
+    """The condition on patients for which the user holds the capability."""
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]
+    clinic_roles = [role for role in roles if role not in ESTABLISHMENT_WIDE_ROLES]
+    wide_roles = [role for role in roles if role in ESTABLISHMENT_WIDE_ROLES]
+    memberships = ClinicMembership.objects.filter(user=user)
+    condition = Q(pk__in=[])
+    if clinic_roles:
+        clinic_ids = memberships.filter(role__in=clinic_roles).values("clinic_id")
+        condition |= Q(pk__in=Patient.clinics.through.objects.filter(clinic_id__in=clinic_ids).values("patient_id"))
+    if wide_roles:
+        establishment_ids = memberships.filter(role__in=wide_roles).values("clinic__installation__establishment_id")
+        condition |= Q(establishment_id__in=establishment_ids)
+    return condition
+
+
+def patients_visible_to(user: User):
+    if not user.is_authenticated or not user.is_active:
+        return Patient.objects.none()
+    if user.is_superuser:
+        return Patient.objects.all()
+    return Patient.objects.filter(_coverage(user, Capability.VIEW_PATIENT))
+
+
+def can(user: User, capability: str, patient: Patient) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return Patient.objects.filter(_coverage(user, capability), pk=patient.pk).exists()
+
+
+def can_change_patient(user: User, patient: Patient) -> bool:
+    return can(user, Capability.CHANGE_PATIENT, patient)
+
+
+def can_view_patient_history(user: User, patient: Patient) -> bool:
+    return can(user, Capability.VIEW_PATIENT_HISTORY, patient)
+
+
+def access_patient(user: User, public_id: UUID | str, *, capability: str = Capability.VIEW_PATIENT) -> Patient:
+    """The patient, if the user may see it; a 404 otherwise, and a 403 if seen but not allowed.
+
+    Opening a record to read it is written to the audit trail here, so no page or API call can
+    forget it. A change is audited by its service instead, as one event.
+    """
+    patient = patients_visible_to(user).select_related("establishment").filter(public_id=public_id).first()
+    if patient is None:
+        record(actor=user, action=AuditEvent.Action.PATIENT_ACCESS_DENIED, target_id=str(public_id)[:64])
+        raise NotFound()
+    if capability != Capability.VIEW_PATIENT and not can(user, capability, patient):
+        raise NotAllowed()
+    if capability == Capability.VIEW_PATIENT:
+        record(actor=user, action=AuditEvent.Action.PATIENT_VIEW, target=patient, patient=patient)
+    return patient

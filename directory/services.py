@@ -1,0 +1,121 @@
+"""Actions on the directory: registering and updating patients, choosing a language."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from audit.models import AuditEvent
+from audit.services import record
+from common.errors import NotAllowed
+
+from .models import Clinic, Patient, User
+from .nam import normalize as normalize_nam
+from .permissions import Capability, clinics_where
+
+PATIENT_EDITABLE_FIELDS = (
+    "last_name",
+    "first_name",
+    "date_of_birth",
+    "sex",
+    "nam",
+    "nam_check_digit_confirmed",
+    "fallback_identifier_kind",
+    "fallback_identifier",
+    "file_number",
+    "phone",
+    "alternative_phone",
+    "email",
+    "preferred_language",
+    "postal_code",
+    "internet_ok",
+    "device_ok",
+    "tablet_loan",
+)
+
+
+@dataclass
+class PatientResult:
+    patient: Patient
+    warnings: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def register_patient(*, by: User, clinic: Clinic, details: Mapping[str, Any]) -> PatientResult:
+    """Register a patient in the clinic's establishment, followed by that clinic.
+
+    Refuses a clinic where the user may not register patients, and any detail that breaks the
+    patient rules (ValidationError with the field and a sentence).
+    """
+    if not clinics_where(by, Capability.CREATE_PATIENT).filter(pk=clinic.pk).exists():
+        raise NotAllowed(_("You cannot register patients in this clinic."))
+    patient = Patient(establishment=clinic.establishment)
+    _apply(patient, details)
+    _save_checked(patient)
+    patient.clinics.add(clinic)
+    record(
+        actor=by,
+        action=AuditEvent.Action.PATIENT_CREATE,
+        target=patient,
+        patient=patient,
+        details={"clinic": str(clinic.public_id), **_nam_confirmation(patient)},
+    )
+    return PatientResult(patient, patient.nam_warnings())
+
+
+@transaction.atomic
+def update_patient(patient: Patient, *, by: User, details: Mapping[str, Any]) -> PatientResult:
+    """Change a patient's information; the audit trail keeps which fields changed, not their values."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    before = {name: getattr(patient, name) for name in PATIENT_EDITABLE_FIELDS}
+    _apply(patient, details)
+    _save_checked(patient)
+    changed = sorted(name for name in PATIENT_EDITABLE_FIELDS if getattr(patient, name) != before[name])
+    if changed:
+        record(
+            actor=by,
+            action=AuditEvent.Action.PATIENT_CHANGE,
+            target=patient,
+            patient=patient,
+            details={"fields": changed, **_nam_confirmation(patient)},
+        )
+    return PatientResult(patient, patient.nam_warnings())
+
+
+def choose_language(user: User, *, language: str) -> User:
+    """Remember the interface language on the account, so it follows the person everywhere."""
+    if user.preferred_language != language:
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+        record(actor=user, action=AuditEvent.Action.LANGUAGE_CHANGED, details={"language": language})
+    return user
+
+
+def _apply(patient: Patient, details: Mapping[str, Any]) -> None:
+    previous_nam = patient.nam
+    for name in PATIENT_EDITABLE_FIELDS:
+        if name in details:
+            setattr(patient, name, details[name])
+    if normalize_nam(patient.nam) != previous_nam and "nam_check_digit_confirmed" not in details:
+        # A confirmation was given for the number read then, not for a new one.
+        patient.nam_check_digit_confirmed = False
+
+
+def _save_checked(patient: Patient) -> None:
+    patient.full_clean()
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as error:
+        # Another request registered the same file number or NAM between our check and our save.
+        raise ValidationError(
+            {"file_number": _("Another patient of this establishment already has this file number or NAM.")}
+        ) from error
+
+
+def _nam_confirmation(patient: Patient) -> dict[str, bool]:
+    # A check digit accepted on the user's word is worth a trace.
+    return {"nam_check_digit_confirmed": True} if patient.nam and patient.nam_check_digit_confirmed else {}

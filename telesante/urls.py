@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from health_check.views import HealthCheckView
+from redis.asyncio import Redis
+from rest_framework.routers import DefaultRouter
+
+from directory import api as directory_api
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("clinics", directory_api.ClinicViewSet, basename="clinic")
+router.register("patients", directory_api.PatientViewSet, basename="patient")
+
+api_v1 = [
+    path("auth/token/", directory_api.TokenView.as_view(), name="api_token"),
+    path("me/", directory_api.MeView.as_view(), name="api_me"),
+    *router.urls,
+]
+
+health_checks = ["health_check.checks.Database", "health_check.checks.Storage"]
+if settings.CELERY_BROKER_URL.startswith("redis"):
+    health_checks.append(
+        (
+            "health_check.contrib.redis.Redis",
+            {"client_factory": lambda: Redis.from_url(settings.CELERY_BROKER_URL)},
+        )
+    )
+
+urlpatterns = [
+    path("", include("directory.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    path("health/", HealthCheckView.as_view(checks=health_checks), name="health"),
+]
+
+admin.site.site_header = "Télésanté"
+admin.site.site_title = "Télésanté"
