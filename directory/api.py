@@ -117,6 +117,8 @@ class PatientSerializer(serializers.ModelSerializer):
     nam = serializers.CharField(
         max_length=16, required=False, allow_blank=True, help_text="RAMQ number, spaces allowed."
     )
+    # Checked by the model once normalized, so "j4r1b3" is accepted as J4R 1B3.
+    postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
     phone = PhoneNumberField(region="CA", required=False, allow_blank=True)
     alternative_phone = PhoneNumberField(region="CA", required=False, allow_blank=True)
     warnings = serializers.SerializerMethodField()

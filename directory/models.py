@@ -28,6 +28,19 @@ def normalize_postal_code(value: str) -> str:
     return f"{compact[:3]} {compact[3:]}" if len(compact) == 6 else (value or "").strip().upper()
 
 
+class PostalCodeField(models.CharField):
+    """A Canadian postal code, stored as `H2X 1Y4` however it was typed."""
+
+    default_validators = [POSTAL_CODE_VALIDATOR]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 7)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        return normalize_postal_code(super().to_python(value))
+
+
 def searchable(text: str) -> str:
     """Lower case without accents, so that `cote` finds Côté."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
@@ -64,7 +77,7 @@ class Installation(BaseModel):
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=250, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=7, blank=True, validators=[POSTAL_CODE_VALIDATOR])
+    postal_code = PostalCodeField(_("postal code"), blank=True)
     phone = PhoneNumberField(_("phone"), blank=True)
 
     class Meta:
@@ -77,9 +90,6 @@ class Installation(BaseModel):
 
     def __str__(self) -> str:
         return self.name
-
-    def clean(self) -> None:
-        self.postal_code = normalize_postal_code(self.postal_code)
 
 
 class ClinicQuerySet(models.QuerySet):
@@ -270,7 +280,7 @@ class Patient(BaseModel):
     preferred_language = models.CharField(
         _("preferred language"), max_length=2, choices=Language.choices, default=Language.FRENCH
     )
-    postal_code = models.CharField(_("postal code"), max_length=7, blank=True, validators=[POSTAL_CODE_VALIDATOR])
+    postal_code = PostalCodeField(_("postal code"), blank=True)
     internet_ok = models.BooleanField(_("internet of at least 10 Mbps"), null=True, blank=True)
     device_ok = models.BooleanField(_("device with camera and microphone"), null=True, blank=True)
     tablet_loan = models.CharField(
@@ -321,7 +331,6 @@ class Patient(BaseModel):
         self.last_name = " ".join(self.last_name.split())
         self.first_name = " ".join(self.first_name.split())
         self.nam = nam_rules.normalize(self.nam)
-        self.postal_code = normalize_postal_code(self.postal_code)
         self.fallback_identifier = self.fallback_identifier.strip()
         self.file_number = self.file_number.strip().upper()
         self.search_name = searchable(f"{self.last_name} {self.first_name}")
@@ -456,7 +465,7 @@ class Recipient(BaseModel):
     )
     address = models.CharField(_("address"), max_length=250, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=7, blank=True, validators=[POSTAL_CODE_VALIDATOR])
+    postal_code = PostalCodeField(_("postal code"), blank=True)
     phone = PhoneNumberField(_("phone"), blank=True)
     fax = PhoneNumberField(_("fax"), blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -481,6 +490,3 @@ class Recipient(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
-
-    def clean(self) -> None:
-        self.postal_code = normalize_postal_code(self.postal_code)

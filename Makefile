@@ -1,0 +1,68 @@
+# The two commands of the README: `make run` and `make test`. Everything else is what they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: run test test-embedded lint check-deploy messages setup system-packages system-packages-test clean
+
+run: setup .env
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo "Portal: http://127.0.0.1:8000  (accounts: infirmiere, medecin, archiviste, gestionnaire, admin; password telesante-demo)"
+	$(VENV)/bin/honcho -f Procfile.dev start
+
+test: setup system-packages-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest -n auto --dist loadgroup
+
+# The suite without the browser, on the embedded defaults (SQLite, folder broker), whatever the environment.
+test-embedded: setup
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(VENV)/bin/pytest -n auto --dist loadgroup -m "not browser"
+
+setup: system-packages $(VENV)/.installed static/vendor/.installed locale/.compiled
+
+system-packages:
+	@scripts/system-packages.sh run
+
+system-packages-test:
+	@scripts/system-packages.sh test
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/.installed: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/
+	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/
+	touch $@
+
+locale/.compiled: $(wildcard locale/*/LC_MESSAGES/django.po) $(VENV)/.installed
+	DJANGO_DEBUG=true $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	touch $@
+
+# A development .env so that manage.py works by hand; never committed, never used in production.
+.env:
+	echo "DJANGO_DEBUG=true" > $@
+
+# Extract the strings of the code and templates into both catalogues (then translate fr).
+messages: $(VENV)/.installed
+	DJANGO_DEBUG=true $(PY) manage.py makemessages -l fr -l en --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench
+
+check-deploy: $(VENV)/.installed
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))') \
+	  DJANGO_ALLOWED_HOSTS=telesante.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor locale/.compiled

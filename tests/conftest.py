@@ -1,0 +1,71 @@
+import pytest
+from rest_framework.test import APIClient
+
+from directory.models import ClinicMembership
+
+from . import factories
+
+Role = ClinicMembership.Role
+
+
+@pytest.fixture
+def clinic_a(db):
+    return factories.ClinicFactory(name="Clinique A")
+
+
+@pytest.fixture
+def clinic_b(db):
+    """Another clinic of another establishment."""
+    return factories.ClinicFactory(name="Clinique B")
+
+
+@pytest.fixture
+def sister_clinic(clinic_a):
+    """Another clinic of clinic A's own establishment and installation."""
+    return factories.ClinicFactory(installation=clinic_a.installation, name="Radio-oncologie A")
+
+
+@pytest.fixture
+def nurse_a(clinic_a):
+    return factories.staff(clinic_a, Role.PROFESSIONAL, username="infirmiere_a", profession="pivot_nurse_oncology")
+
+
+@pytest.fixture
+def nurse_b(clinic_b):
+    return factories.staff(clinic_b, Role.PROFESSIONAL, username="infirmiere_b")
+
+
+@pytest.fixture
+def archivist_a(clinic_a):
+    return factories.staff(clinic_a, Role.ARCHIVIST, username="archiviste_a", profession="archivist")
+
+
+@pytest.fixture
+def manager_a(clinic_a):
+    return factories.staff(clinic_a, Role.MANAGER, username="gestionnaire_a", profession="manager")
+
+
+@pytest.fixture
+def administrator(db):
+    return factories.UserFactory(username="administrateur", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def patient_a(clinic_a):
+    return factories.patient(clinic_a)
+
+
+@pytest.fixture
+def patient_b(clinic_b):
+    return factories.patient(clinic_b, last_name="Bélanger", first_name="Jean-Guy", sex="M")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
