@@ -100,6 +100,7 @@ class MeView(APIView):
 
 class ClinicViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ClinicSerializer
+    queryset = Clinic.objects.none()  # describes the model to the schema; get_queryset scopes it
     lookup_field = "public_id"
 
     def get_queryset(self):
@@ -154,6 +155,7 @@ class PatientViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = PatientSerializer
+    queryset = Patient.objects.none()  # describes the model to the schema; get_queryset scopes it
     lookup_field = "public_id"
 
     def get_queryset(self):
