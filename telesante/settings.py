@@ -213,7 +213,7 @@ MEETING_PROVIDER = env("MEETING_PROVIDER", default="jitsi")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "common.authentication.TokenAuthenticationInUserLanguage",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

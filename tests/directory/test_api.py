@@ -64,17 +64,22 @@ def test_a_nurse_registers_reads_and_updates_a_patient(nurse_a, clinic_a):
     assert Patient.objects.get().clinics.get() == clinic_a
 
 
-def test_a_bad_nam_is_a_400_naming_the_field_in_the_callers_language(nurse_a, clinic_a):
-    api = api_as(nurse_a)
+def test_a_bad_nam_is_a_400_naming_the_field_in_the_callers_language(api, nurse_a, clinic_a):
+    token = api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": "un-mot-de-passe-solide"}).json()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token['token']}")
+    wrong_birth_date = {**NEW_PATIENT, "nam": "GAUR 4404 1819"}
 
-    english = api.post("/api/v1/patients/", {**NEW_PATIENT, "nam": "GAUR 4404 1819"}, format="json")
-    nurse_a.preferred_language = "fr"
-    api.cookies["portal_language"] = "fr"
-    french = api.post("/api/v1/patients/", {**NEW_PATIENT, "nam": "GAUR 4404 1819"}, format="json")
+    french = api.post("/api/v1/patients/", wrong_birth_date, format="json")
+    nurse_a.preferred_language = "en"
+    nurse_a.save()
+    english = api.post("/api/v1/patients/", wrong_birth_date, format="json")
 
-    assert english.status_code == french.status_code == 400
-    assert "1944-04-18" in english.json()["nam"][0]
-    assert french.json()["nam"][0] != "" and not Patient.objects.exists()
+    assert french.status_code == english.status_code == 400
+    assert english.json()["nam"] == [
+        "This NAM is for someone born on 1944-04-18, but the date of birth entered is 1944-04-17."
+    ]
+    assert "1944-04-18" in french.json()["nam"][0] and "born on" not in french.json()["nam"][0]
+    assert not Patient.objects.exists()
 
 
 @pytest.mark.parametrize(
