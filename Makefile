@@ -45,7 +45,7 @@ static/vendor/.installed: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/
-	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/
 	touch $@
 
 locale/.compiled: $(wildcard locale/*/LC_MESSAGES/django.po) $(VENV)/.installed
@@ -59,6 +59,7 @@ locale/.compiled: $(wildcard locale/*/LC_MESSAGES/django.po) $(VENV)/.installed
 # Extract the strings of the code and templates into both catalogues (then translate fr).
 messages: $(VENV)/.installed
 	DJANGO_DEBUG=true $(PY) manage.py makemessages -l fr -l en --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench
+	$(PY) scripts/english_catalogue.py locale/en/LC_MESSAGES/django.po
 
 check-deploy: $(VENV)/.installed
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))') \

@@ -61,7 +61,7 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("object identifier"), max_length=64, blank=True)
     patient_id = models.UUIDField(_("patient"), null=True, blank=True, db_index=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
-    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = AuditEventQuerySet.as_manager()

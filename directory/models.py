@@ -364,7 +364,12 @@ class Patient(BaseModel):
             decoded = nam_rules.decode(self.nam)
         except nam_rules.NamError as error:
             if error.code == "format":
-                return {"nam": _("A NAM has 4 letters then 8 digits (the 11th may be a letter), e.g. QWEA 1001 0110.")}
+                return {
+                    "nam": _(
+                        "A NAM has 12 characters: 4 letters, 6 digits of the birth date, a digit or letter, "
+                        "and a last digit, e.g. QWEA 1001 0110."
+                    )
+                }
             return {"nam": _("This NAM holds an impossible birth date: check the digits after the 4 letters.")}
         if self.date_of_birth and not nam_rules.birth_dates_match(decoded, self.date_of_birth):
             return {
@@ -395,12 +400,13 @@ class Patient(BaseModel):
             return []
         warnings = []
         if self.sex in (Sex.FEMALE, Sex.MALE) and decoded.sex_on_card != self.sex:
-            warnings.append(
-                _("The NAM was issued for the other sex than the one recorded; check the card if in doubt.")
-            )
+            warnings.append(_("The NAM indicates a different sex from the one recorded; check the card if in doubt."))
         if self.nam[:4] != nam_rules.name_letters(self.last_name, self.first_name):
             warnings.append(
-                _("The NAM's letters do not match the names entered (they come from the family name at birth).")
+                _(
+                    "The NAM's letters do not match the names entered (they come from the family name at birth "
+                    "and the first name)."
+                )
             )
         return warnings
 

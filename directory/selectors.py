@@ -1,6 +1,8 @@
 """Reads that assemble patients with the audit trail, and that leave their own trace."""
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
+from django.utils.text import capfirst
 
 from audit.models import AuditEvent, AuditEventQuerySet
 from audit.services import record
@@ -38,6 +40,23 @@ def patient_access_history(user: User, patient: Patient) -> AuditEventQuerySet:
     """Who saw or changed this patient's record; reading it is itself recorded."""
     record(actor=user, action=AuditEvent.Action.PATIENT_HISTORY_VIEW, target=patient, patient=patient)
     return AuditEvent.objects.for_patient(patient.public_id)
+
+
+def label_changed_fields(events) -> None:
+    """Give each event of a page the names of the fields it changed, as the patient form shows them."""
+    for event in events:
+        names = event.details.get("fields", []) if isinstance(event.details, dict) else []
+        event.changed_labels = [
+            capfirst(Patient._meta.get_field(name).verbose_name) for name in names if _is_patient_field(name)
+        ]
+
+
+def _is_patient_field(name: str) -> bool:
+    try:
+        Patient._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def record_patient_listing(user: User, patients: list[Patient], *, query_kind: str) -> None:

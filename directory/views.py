@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import LanguageForm, LoginForm, PatientForm, PatientSearchForm
@@ -21,7 +22,7 @@ from .permissions import (
     can_view_patient_history,
     clinics_where,
 )
-from .selectors import patient_access_history, patient_page, recent_patients_of, search_patients
+from .selectors import label_changed_fields, patient_access_history, patient_page, recent_patients_of, search_patients
 from .services import choose_language, register_patient, update_patient
 
 SEARCH_RESULT_LIMIT = 50
@@ -41,9 +42,11 @@ class LoginView(auth_views.LoginView):
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """Shown instead of the login (or the token) while an account is locked after repeated failures."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    message = _("Too many failed sign-in attempts. This account is locked for %(minutes)d minutes.") % {
-        "minutes": minutes
-    }
+    message = ngettext(
+        "Too many failed sign-in attempts. This account is locked for %(minutes)d minute.",
+        "Too many failed sign-in attempts. This account is locked for %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "locked_out", "detail": message}, status=429)
     return render(request, "registration/locked_out.html", {"message": message}, status=429)
@@ -174,4 +177,5 @@ def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
 def patient_history(request: HttpRequest, public_id) -> HttpResponse:
     patient = access_patient(request.user, public_id, capability=Capability.VIEW_PATIENT_HISTORY)
     page = Paginator(patient_access_history(request.user, patient), 50).get_page(request.GET.get("page"))
+    label_changed_fields(page.object_list)
     return render(request, "directory/patient_history.html", {"patient": patient, "page": page})

@@ -155,8 +155,10 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+# Collected into the production image, outside the var/ volume, so a new release never serves old files.
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -276,6 +278,8 @@ LOGGING = {
     "loggers": {
         # Axes would log the username of every failed login; the audit trail keeps those instead.
         "axes": {"level": "WARNING"},
+        # Scanners probing with foreign Host headers would otherwise fill the log with tracebacks.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
     },
 }
 

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from directory import nam
 from directory.models import Patient
@@ -32,7 +33,9 @@ def registration(clinic, **overrides):
 
 
 def errors_of(response, field):
-    return [str(error) for error in response.context["form"].errors.get(field, [])]
+    """The field's messages, in the language the page was shown in (they are translated lazily)."""
+    with translation.override(response.headers["Content-Language"]):
+        return list(response.context["form"].errors.get(field, []))
 
 
 def test_a_nurse_registers_a_patient_followed_by_her_clinic(client, nurse_a, clinic_a):
@@ -53,7 +56,7 @@ def test_a_nurse_registers_a_patient_followed_by_her_clinic(client, nurse_a, cli
 @pytest.mark.parametrize(
     ("bad_nam", "message"),
     [
-        ("MORC 8052", "4 letters then 8 digits"),
+        ("MORC 8052", "A NAM has 12 characters"),
         ("MORC 8013 2914", "impossible birth date"),
         ("MORC 8052 2814", "born on 1980-02-28, but the date of birth entered is 1980-02-29"),
         ("MORC 8052 2919", "last digit of this NAM does not match"),
@@ -113,7 +116,7 @@ def test_sex_mismatch_warning_is_shown_after_saving(client, nurse_a, clinic_a):
     response = client.post(reverse("patient_create"), registration(clinic_a, sex="M"), follow=True)
 
     assert Patient.objects.get().sex == "M"
-    assert "issued for the other sex" in response.content.decode()
+    assert "indicates a different sex" in response.content.decode()
 
 
 def test_file_numbers_are_unique_within_the_establishment(client, nurse_a, clinic_a):
