@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import Patient
@@ -19,7 +20,7 @@ class PatientForm(forms.ModelForm):
 
     # Room for the spaces of the card's layout (QWEA 1001 0110); stored without them.
     nam = forms.CharField(
-        label=Patient._meta.get_field("nam").verbose_name.capitalize(),
+        label=capfirst(Patient._meta.get_field("nam").verbose_name),
         help_text=Patient._meta.get_field("nam").help_text,
         max_length=16,
         required=False,
@@ -30,7 +31,11 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = PATIENT_EDITABLE_FIELDS
         widgets = {
-            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            # Typed as on the RAMQ card's order, year first: a browser date picker would show
+            # 05/10/1967 on an English workstation, which reads both ways.
+            "date_of_birth": forms.DateInput(
+                attrs={"placeholder": _("YYYY-MM-DD"), "inputmode": "numeric", "autocomplete": "off"}, format="%Y-%m-%d"
+            ),
             "file_number": forms.TextInput(attrs={"autocomplete": "off"}),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "alternative_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),

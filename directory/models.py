@@ -235,7 +235,8 @@ class PatientQuerySet(models.QuerySet):
         return self.filter(condition)
 
     def for_listing(self) -> "PatientQuerySet":
-        return self.select_related("establishment").order_by("last_name", "first_name", "id")
+        # By the unaccented name, so that Bélanger comes before Bergeron on every database.
+        return self.select_related("establishment").order_by("search_name", "id")
 
 
 class Patient(BaseModel):
