@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                         verbose_name="channel",
                     ),
                 ),
-                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="address")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address")),
                 ("details", models.JSONField(blank=True, default=dict, verbose_name="details")),
                 (
                     "actor",
