@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test test-embedded lint check-deploy messages setup system-packages system-packages-test clean
 
-run: setup .env
+run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@echo "Portal: http://127.0.0.1:8000  (accounts: infirmiere, medecin, archiviste, gestionnaire, admin; password telesante-demo)"
@@ -23,7 +23,7 @@ test: setup system-packages-test
 test-embedded: setup
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(VENV)/bin/pytest -n auto --dist loadgroup -m "not browser"
 
-setup: system-packages $(VENV)/.installed static/vendor/.installed locale/.compiled
+setup: system-packages $(VENV)/.installed static/vendor/.installed locale/.compiled .env
 
 system-packages:
 	@scripts/system-packages.sh run
