@@ -39,6 +39,12 @@ class AuditEvent(models.Model):
         PATIENT_CHANGE = "patient.change", _("Changed the patient's information")
         PATIENT_ACCESS_DENIED = "patient.access_denied", _("Asked for a record outside their clinics")
         PATIENT_HISTORY_VIEW = "patient.history_view", _("Read the patient's access history")
+        APPOINTMENT_BOOK = "appointment.book", _("Booked an appointment")
+        APPOINTMENT_VIEW = "appointment.view", _("Opened an appointment")
+        APPOINTMENT_RESCHEDULE = "appointment.reschedule", _("Moved an appointment")
+        APPOINTMENT_CANCEL = "appointment.cancel", _("Cancelled an appointment")
+        APPOINTMENT_OUTCOME = "appointment.outcome", _("Recorded an appointment's outcome")
+        MEETING_RETRY = "meeting.retry", _("Asked the platform again for a meeting link")
 
     class Channel(models.TextChoices):
         WEB = "web", _("Web page")

@@ -38,3 +38,12 @@ class NotFound(PortalError):
 class Conflict(PortalError):
     status_code = 409
     default_code = "conflict"
+
+
+class TemporaryFailure(Exception):
+    """An external effect that failed but may work later; `retry_after` in seconds when known."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None):
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(reason)

@@ -19,3 +19,29 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxFields(models.Model):
+    """An external effect waiting to happen: written with the change that causes it, done by a task.
+
+    A periodic sweeper hands the still-pending rows to the workers again, so a broker that was down
+    loses nothing; the task does the work once per row whatever the retries.
+    """
+
+    delivery_status = models.CharField(
+        _("delivery"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True

@@ -12,6 +12,7 @@ def portal(request) -> dict:
         "portal_languages": settings.LANGUAGES,
         "nav": {
             "patients": signed_in and has_capability(user, Capability.VIEW_PATIENT),
+            "agenda": signed_in and has_capability(user, Capability.VIEW_APPOINTMENT),
             "admin": signed_in and user.is_staff,
             "api_docs": signed_in,
         },

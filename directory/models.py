@@ -116,6 +116,11 @@ class Clinic(BaseModel):
         blank=True,
         help_text=_("Given to patients who cannot connect to a meeting."),
     )
+    reminder_hours_before = models.PositiveIntegerField(
+        _("reminder, hours before the meeting"),
+        default=24,
+        help_text=_("Participants get a reminder this many hours before; 0 sends none."),
+    )
 
     objects = ClinicQuerySet.as_manager()
 

@@ -23,13 +23,30 @@ class Capability:
     CREATE_PATIENT = "patient.create"
     CHANGE_PATIENT = "patient.change"
     VIEW_PATIENT_HISTORY = "patient.history"
+    VIEW_APPOINTMENT = "appointment.view"
+    BOOK_APPOINTMENT = "appointment.book"
 
 
 # The one table from roles to what they allow.
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.PROFESSIONAL: frozenset({Capability.VIEW_PATIENT, Capability.CREATE_PATIENT, Capability.CHANGE_PATIENT}),
-    Role.ARCHIVIST: frozenset({Capability.VIEW_PATIENT, Capability.CHANGE_PATIENT, Capability.VIEW_PATIENT_HISTORY}),
-    Role.MANAGER: frozenset({Capability.VIEW_PATIENT}),
+    Role.PROFESSIONAL: frozenset(
+        {
+            Capability.VIEW_PATIENT,
+            Capability.CREATE_PATIENT,
+            Capability.CHANGE_PATIENT,
+            Capability.VIEW_APPOINTMENT,
+            Capability.BOOK_APPOINTMENT,
+        }
+    ),
+    Role.ARCHIVIST: frozenset(
+        {
+            Capability.VIEW_PATIENT,
+            Capability.CHANGE_PATIENT,
+            Capability.VIEW_PATIENT_HISTORY,
+            Capability.VIEW_APPOINTMENT,
+        }
+    ),
+    Role.MANAGER: frozenset({Capability.VIEW_PATIENT, Capability.VIEW_APPOINTMENT}),
 }
 ESTABLISHMENT_WIDE_ROLES = (Role.ARCHIVIST, Role.MANAGER)
 

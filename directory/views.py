@@ -18,6 +18,7 @@ from .forms import LanguageForm, LoginForm, PatientForm, PatientSearchForm
 from .permissions import (
     Capability,
     access_patient,
+    can,
     can_change_patient,
     can_view_patient_history,
     clinics_where,
@@ -144,6 +145,7 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
             "patient": patient,
             "clinics": patient.clinics.with_structure(),
             "can_change": can_change_patient(request.user, patient),
+            "can_book": can(request.user, Capability.BOOK_APPOINTMENT, patient),
             "can_view_history": can_view_patient_history(request.user, patient),
             "warnings": patient.nam_warnings(),
         },

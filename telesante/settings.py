@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "common",
     "audit",
     "directory",
+    "virtualcare",
+    "scheduling",
 ]
 
 MIDDLEWARE = [
@@ -205,13 +207,42 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request must not hang on a broker that is down: the outbox rows wait for the sweeper instead.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "directory.tasks.clear_expired_sessions_task", "schedule": 3600.0},
+    "redeliver-pending": {"task": "scheduling.tasks.redeliver_pending_task", "schedule": 60.0},
+    "send-due-reminders": {"task": "scheduling.tasks.send_due_reminders_task", "schedule": 300.0},
 }
 
-# Meetings: the provider used when a clinic names none (each provider's settings come with it).
+# Meetings: the provider used when a clinic names none, then one block per provider. Base URLs are
+# settings so that tests (and a developer) can point them at the local fake servers.
 MEETING_PROVIDER = env("MEETING_PROVIDER", default="jitsi")
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=15.0)
+
+# Microsoft Graph (Teams meetings and, optionally, mail), app-only token through msal.
+GRAPH_TENANT_ID = env("GRAPH_TENANT_ID", default="")
+GRAPH_CLIENT_ID = env("GRAPH_CLIENT_ID", default="")
+GRAPH_CLIENT_SECRET = env("GRAPH_CLIENT_SECRET", default="")
+GRAPH_AUTHORITY = env("GRAPH_AUTHORITY", default=f"https://login.microsoftonline.com/{GRAPH_TENANT_ID}")
+GRAPH_BASE_URL = env("GRAPH_BASE_URL", default="https://graph.microsoft.com/v1.0")
+GRAPH_CA_BUNDLE = env("GRAPH_CA_BUNDLE", default="")  # only for a fake identity provider with its own certificate
+GRAPH_MAIL_SENDER = env("GRAPH_MAIL_SENDER", default="")  # the mailbox the Graph mail backend sends as
+TEAMS_LOBBY_BYPASS = env("TEAMS_LOBBY_BYPASS", default="organization")
+
+# Zoom, server-to-server OAuth.
+ZOOM_ACCOUNT_ID = env("ZOOM_ACCOUNT_ID", default="")
+ZOOM_CLIENT_ID = env("ZOOM_CLIENT_ID", default="")
+ZOOM_CLIENT_SECRET = env("ZOOM_CLIENT_SECRET", default="")
+ZOOM_OAUTH_TOKEN_URL = env("ZOOM_OAUTH_TOKEN_URL", default="https://zoom.us/oauth/token")
+ZOOM_API_BASE_URL = env("ZOOM_API_BASE_URL", default="https://api.zoom.us/v2")
+
+# Jitsi Meet: signed links when an app id and secret are set, else an unguessable room name.
+JITSI_BASE_URL = env("JITSI_BASE_URL", default="https://meet.jit.si")
+JITSI_APP_ID = env("JITSI_APP_ID", default="")
+JITSI_APP_SECRET = env("JITSI_APP_SECRET", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -235,6 +266,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PlatformEnum": "directory.models.MeetingPlatform",
+        "LanguageEnum": "directory.models.Language",
+    },
 }
 
 # Security headers. The Content Security Policy forbids inline scripts and styles everywhere.

@@ -1,6 +1,7 @@
 """Settings for the test suite: the portal's own settings, with speed knobs only."""
 
 import os
+import uuid
 
 # Tests run the development configuration unless the caller says otherwise.
 os.environ.setdefault("DJANGO_DEBUG", "true")
@@ -9,3 +10,7 @@ from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Each test process has a queue of its own, so that a message left in a shared broker by another
+# run (or another xdist worker) is never taken by this run's worker, nor the other way round.
+CELERY_TASK_DEFAULT_QUEUE = f"telesante-test-{uuid.uuid4().hex[:12]}"

@@ -7,11 +7,13 @@ from redis.asyncio import Redis
 from rest_framework.routers import DefaultRouter
 
 from directory import api as directory_api
+from scheduling import api as scheduling_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("clinics", directory_api.ClinicViewSet, basename="clinic")
 router.register("patients", directory_api.PatientViewSet, basename="patient")
+router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 
 api_v1 = [
     path("auth/token/", directory_api.TokenView.as_view(), name="api_token"),
@@ -30,6 +32,7 @@ if settings.CELERY_BROKER_URL.startswith("redis"):
 
 urlpatterns = [
     path("", include("directory.urls")),
+    path("", include("scheduling.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

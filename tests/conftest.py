@@ -69,3 +69,15 @@ def api_as(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """A real Celery worker (not eager) in a thread, over the configured broker, on this run's queue."""
+    from celery.contrib.testing.worker import start_worker
+
+    from telesante.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=20) as worker:
+        yield worker

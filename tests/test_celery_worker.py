@@ -1,6 +1,5 @@
 """A real Celery worker, over the configured broker (Redis in CI, the folder broker by default)."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -20,12 +19,10 @@ def test_the_worker_clears_expired_sessions_and_keeps_live_ones():
     expired.create()
     live.create()
     Session.objects.filter(session_key=expired.session_key).update(expire_date=timezone.now() - timedelta(minutes=1))
-    # A queue of its own, so that a message left by a stopped `make run` or a parallel test is not ours.
-    queue = f"test-{uuid.uuid4().hex[:12]}"
 
-    with start_worker(app, pool="solo", concurrency=1, queues=[queue], perform_ping_check=False, shutdown_timeout=20):
-        first = clear_expired_sessions_task.apply_async(queue=queue).get(timeout=30)
-        second = clear_expired_sessions_task.apply_async(queue=queue).get(timeout=30)
+    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=20):
+        first = clear_expired_sessions_task.delay().get(timeout=30)
+        second = clear_expired_sessions_task.delay().get(timeout=30)
 
     assert (first, second) == (1, 0)
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]

@@ -1,0 +1,18 @@
+"""Time helpers: the portal stores UTC and speaks Montréal time."""
+
+import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+MONTREAL = ZoneInfo("America/Montreal")
+
+
+def local(moment: datetime) -> datetime:
+    return timezone.localtime(moment, MONTREAL)
+
+
+def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 600.0) -> float:
+    """Exponential backoff with full jitter: spreads retries so a recovering service is not stampeded."""
+    return random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 (not for security)

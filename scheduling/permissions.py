@@ -1,0 +1,53 @@
+"""Who sees which appointments: the same coverage as patients (directory.permissions), by clinic."""
+
+from uuid import UUID
+
+from django.db.models import Q
+
+from audit.models import AuditEvent
+from audit.services import record
+from common.errors import NotAllowed, NotFound
+from directory.models import ClinicMembership, User
+from directory.permissions import ESTABLISHMENT_WIDE_ROLES, ROLE_CAPABILITIES, Capability
+
+from .models import Appointment
+
+
+def appointments_visible_to(user: User, capability: str = Capability.VIEW_APPOINTMENT):
+    if not user.is_authenticated or not user.is_active:
+        return Appointment.objects.none()
+    if user.is_superuser:
+        return Appointment.objects.all()
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]
+    memberships = ClinicMembership.objects.filter(user=user)
+    condition = Q(pk__in=[])
+    clinic_roles = [role for role in roles if role not in ESTABLISHMENT_WIDE_ROLES]
+    wide_roles = [role for role in roles if role in ESTABLISHMENT_WIDE_ROLES]
+    if clinic_roles:
+        condition |= Q(clinic_id__in=memberships.filter(role__in=clinic_roles).values("clinic_id"))
+    if wide_roles:
+        establishments = memberships.filter(role__in=wide_roles).values("clinic__installation__establishment_id")
+        condition |= Q(clinic__installation__establishment_id__in=establishments)
+    return Appointment.objects.filter(condition)
+
+
+def can_change_appointment(user: User, appointment: Appointment) -> bool:
+    return appointments_visible_to(user, Capability.BOOK_APPOINTMENT).filter(pk=appointment.pk).exists()
+
+
+def access_appointment(user: User, public_id: UUID | str, *, for_change: bool = False) -> Appointment:
+    """The appointment if the user covers its clinic (404 otherwise); reading it is audited."""
+    appointment = (
+        appointments_visible_to(user)
+        .select_related("patient", "clinic__installation", "organizer", "meeting")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if appointment is None:
+        raise NotFound()
+    if for_change:
+        if not can_change_appointment(user, appointment):
+            raise NotAllowed()
+    else:
+        record(actor=user, action=AuditEvent.Action.APPOINTMENT_VIEW, target=appointment, patient=appointment.patient)
+    return appointment

@@ -1,0 +1,24 @@
+from celery import shared_task
+
+from common.errors import TemporaryFailure
+from common.time import backoff_seconds
+
+from .services import give_up_on_meeting, sync_meeting
+
+MAX_RETRIES = 8
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def sync_meeting_task(self, meeting_id: int) -> str:
+    """Make the platform match the meeting row; retried with backoff, honouring Retry-After."""
+    try:
+        # A change asked while the platform was answering leaves the meeting pending: do it now.
+        for _round in range(3):
+            meeting = sync_meeting(meeting_id)
+            if meeting.delivery_status != "pending":
+                break
+        return meeting.state
+    except TemporaryFailure as failure:
+        if self.request.retries >= MAX_RETRIES:
+            return give_up_on_meeting(meeting_id, failure.reason).state
+        raise self.retry(exc=failure, countdown=failure.retry_after or backoff_seconds(self.request.retries)) from None
