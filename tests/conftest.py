@@ -4,6 +4,7 @@ from rest_framework.test import APIClient
 from directory.models import ClinicMembership
 
 from . import factories
+from .fakes.fixtures import graph_fake, zoom_fake  # noqa: F401  (fixtures shared by every test folder)
 
 Role = ClinicMembership.Role
 

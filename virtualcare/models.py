@@ -35,7 +35,7 @@ class Meeting(BaseModel, OutboxFields):
     pending_action = models.CharField(
         _("still to do at the platform"), max_length=10, choices=Action.choices, blank=True
     )
-    provider_meeting_id = models.CharField(_("platform's meeting id"), max_length=300, blank=True)
+    provider_meeting_id = models.CharField(_("platform's meeting id"), max_length=600, blank=True)
     join_url = models.URLField(_("join link"), max_length=2000, blank=True)
     host_url = models.URLField(_("host link"), max_length=2000, blank=True)
     passcode = models.CharField(_("passcode"), max_length=40, blank=True)

@@ -21,6 +21,7 @@ def eager_workers(settings):
 
 @pytest.fixture
 def nurse(clinic_a):
+    clinic_a.name = "Clinique d'oncologie A"
     clinic_a.phone = "+14504665050"
     clinic_a.support_phone = "+18445550199"
     clinic_a.save()

@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "provider_meeting_id",
-                    models.CharField(blank=True, max_length=300, verbose_name="platform's meeting id"),
+                    models.CharField(blank=True, max_length=600, verbose_name="platform's meeting id"),
                 ),
                 ("join_url", models.URLField(blank=True, max_length=2000, verbose_name="join link")),
                 ("host_url", models.URLField(blank=True, max_length=2000, verbose_name="host link")),
