@@ -130,6 +130,15 @@ class Appointment(BaseModel):
     def can_be_changed(self) -> bool:
         return self.status == self.Status.SCHEDULED
 
+    def has_work_in_progress(self) -> bool:
+        """A link being made or invitations on their way: the agenda row keeps following it."""
+        meeting_state = self.meeting.state if self.meeting_id else None
+        if meeting_state == "pending":
+            return True
+        if meeting_state == "failed":
+            return False  # nothing moves until someone presses "retry"
+        return any(n.delivery_status == "pending" for p in self.participants.all() for n in p.notices.all())
+
 
 class Participant(BaseModel):
     class Role(models.TextChoices):

@@ -1,0 +1,82 @@
+"""The pivot nurse books an immediate Teams meeting with a caregiver, watches the link arrive, cancels it.
+
+A real browser, a live server, a real Celery worker in a thread and the local Graph fake: the link
+appears in the agenda without a reload, because the row follows the worker by itself.
+"""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from directory.management.commands.seed_demo import DEMO_PASSWORD
+from directory.models import Patient
+from scheduling.models import Appointment
+
+from .test_nurse_journey import seed_demo_data, sign_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("browser"),
+]
+
+
+def test_a_nurse_books_an_immediate_teams_meeting_sees_the_link_arrive_and_cancels_it(
+    page: Page, live_server, graph_fake, celery_worker_thread, browser_errors
+):
+    # Given the demo clinic, its nurse signed in (in English, to read the labels of either language alike)
+    seed_demo_data()
+    louise = Patient.objects.get(file_number="012345")
+    sign_in(page, live_server, "infirmiere", DEMO_PASSWORD)
+    page.get_by_role("button", name="English").click()
+    # The platform answers slowly, so that the agenda shows the link being made before it arrives.
+    graph_fake.slow_next(2.0, method="POST", path="createOrGet")
+
+    # When she plans an immediate Teams meeting with a caregiver from the patient's page
+    page.goto(live_server.url + reverse("patient_detail", kwargs={"public_id": louise.public_id}))
+    page.get_by_role("button", name="Plan a meeting").click()
+    page.get_by_label("Immediate (now, on the phone)").check()
+    page.locator("#id_platform").select_option("teams")
+    page.locator("#id_reason").select_option("between_cycles")
+    page.locator("#id_guests-0-name").fill("Paul Côté")
+    page.locator("#id_guests-0-email").fill("paul.cote@example.com")
+    page.locator("#id_guests-0-language").select_option("en")
+    page.get_by_role("button", name="Book the meeting").click()
+
+    # Then she lands on her agenda, the link is being made, and it appears without a reload
+    expect(page.get_by_text("The meeting is booked.")).to_be_visible()
+    appointment = Appointment.objects.get()
+    row = page.locator(f"#appointment-{appointment.public_id}")
+    expect(row).to_contain_text("Link being created")
+    page.evaluate("window.stillTheSamePage = true")
+    start_link = row.get_by_role("link", name="Start the meeting")
+    expect(start_link).to_be_visible(timeout=20_000)
+    assert page.evaluate("window.stillTheSamePage") is True
+    [meeting] = graph_fake.meetings.values()
+    expect(start_link).to_have_attribute("href", meeting["joinWebUrl"])
+    expect(row).to_contain_text("Paul Côté : sent", timeout=20_000)
+    assert {m.to[0] for m in mail.outbox} == {
+        "louise.cote@example.com",
+        "paul.cote@example.com",
+        "infirmiere@ssss.gouv.qc.ca",
+    }
+
+    # When she opens the appointment and cancels it
+    row.get_by_role("link", name="Côté, Louise").click()
+    page.get_by_role("button", name="Cancel the appointment").click()
+
+    # Then the appointment is cancelled, the platform deletes the meeting, everyone is told
+    expect(page.get_by_text("The appointment is cancelled")).to_be_visible()
+    expect(page.locator(".badge-cancelled").first).to_have_text(re.compile("Cancelled"))
+    page.wait_for_timeout(100)
+    for _second in range(40):
+        if not graph_fake.meetings and len(mail.outbox) == 6:
+            break
+        page.wait_for_timeout(500)
+    assert graph_fake.meetings == {}
+    assert len(mail.outbox) == 6
+    assert browser_errors == []
