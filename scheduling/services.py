@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 MIN_DURATION, MAX_DURATION = 5, 240
 # A scheduled start a little in the past is a slow typist, not a mistake.
 PAST_GRACE = timedelta(minutes=10)
+MAX_REMINDER_HOURS = 7 * 24
 
 
 @dataclass(frozen=True)
@@ -312,18 +313,25 @@ def _change_status(appointment: Appointment, status: str, *, by: User, note: str
 
 @transaction.atomic
 def write_due_reminders(*, now: datetime | None = None) -> list[Notice]:
-    """Reminders for the scheduled appointments whose clinic's reminder time has come. Never twice."""
+    """Reminders for scheduled appointments whose clinic's reminder time has come; each written once.
+
+    Returns the reminders written now; one not sent yet is the sweeper's (redeliver_pending).
+    """
     now = now or timezone.now()
     written = []
-    upcoming = Appointment.objects.filter(status=Appointment.Status.SCHEDULED, start__gt=now).select_related("clinic")
-    for appointment in upcoming.filter(start__lte=now + timedelta(hours=72)):
+    upcoming = Appointment.objects.filter(
+        status=Appointment.Status.SCHEDULED, kind=Appointment.Kind.SCHEDULED, start__gt=now
+    ).select_related("clinic")
+    for appointment in upcoming.filter(start__lte=now + timedelta(hours=MAX_REMINDER_HOURS)):
         hours = appointment.clinic.reminder_hours_before
-        if hours and appointment.start - timedelta(hours=hours) <= now:
-            if appointment.kind == Appointment.Kind.IMMEDIATE:
-                continue
-            for notice in _write_notices(appointment, Notice.Kind.REMINDER):
-                if notice.delivery_status == "pending" and notice.attempts == 0:
-                    written.append(notice)
+        if not hours or appointment.start - timedelta(hours=hours) > now:
+            continue
+        for participant in appointment.participants.exclude(email=""):
+            notice, created = Notice.objects.get_or_create(
+                participant=participant, kind=Notice.Kind.REMINDER, sequence=appointment.sequence
+            )
+            if created:
+                written.append(notice)
     return written
 
 

@@ -152,3 +152,16 @@ def test_outcome_needs_the_meeting_to_have_begun_and_says_what_failed(nurse, lou
 
     with pytest.raises(Conflict):
         record_outcome(appointment, by=nurse, outcome="held")
+
+
+def test_reacts_uses_the_pasted_link(nurse, louise, clinic_a, eager_workers, django_capture_on_commit_callbacks):
+    link = "https://app.reacts.com/session/abc123"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book_appointment(
+            by=nurse, patient=louise, clinic=clinic_a, details=video("reacts", pasted_link=link)
+        )
+
+    appointment.refresh_from_db()
+    assert appointment.meeting.state == "ready" and appointment.meeting.join_url == link
+    assert all(link in message.body for message in mail.outbox)
