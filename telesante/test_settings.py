@@ -9,8 +9,10 @@ os.environ.setdefault("DJANGO_DEBUG", "true")
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In memory, unless a test runs a worker in another process and asks for files it can read.
+if "EMAIL_BACKEND" not in os.environ:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Each test process has a queue of its own, so that a message left in a shared broker by another
 # run (or another xdist worker) is never taken by this run's worker, nor the other way round.
-CELERY_TASK_DEFAULT_QUEUE = f"telesante-test-{uuid.uuid4().hex[:12]}"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PORTAL_TEST_QUEUE") or f"telesante-test-{uuid.uuid4().hex[:12]}"
