@@ -47,3 +47,11 @@ class TemporaryFailure(Exception):
         self.reason = reason
         self.retry_after = retry_after
         super().__init__(reason)
+
+
+class PermanentDeliveryError(Exception):
+    """A message the mail service refused for good (a refused sender, a malformed message)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import record
-from common.errors import Conflict, Invalid, NotAllowed, TemporaryFailure
+from common.errors import Conflict, Invalid, NotAllowed, PermanentDeliveryError, TemporaryFailure
 from common.time import local
 from directory.models import Clinic, Patient, User
 from directory.permissions import Capability, clinics_where
@@ -392,10 +392,14 @@ def deliver_notice(notice_id: int) -> Notice:
         notice.save(update_fields=["attempts", "last_attempt_at", "updated_at"])
     try:
         build_message(notice).send()
+    except PermanentDeliveryError as error:
+        Notice.objects.filter(pk=notice_id).update(delivery_status="failed", last_error=error.reason[:500])
+        notice.refresh_from_db()
+        return notice
     except (OSError, smtplib.SMTPException) as error:
         reason = f"Mail server: {error.__class__.__name__}"
         Notice.objects.filter(pk=notice_id).update(last_error=reason)
-        raise TemporaryFailure(reason) from error
+        raise TemporaryFailure(reason, retry_after=getattr(error, "retry_after", None)) from error
     Notice.objects.filter(pk=notice_id).update(
         delivery_status="done", delivered_at=timezone.now(), last_error="", updated_at=timezone.now()
     )

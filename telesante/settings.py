@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "directory",
     "virtualcare",
     "scheduling",
+    "demo",
 ]
 
 MIDDLEWARE = [

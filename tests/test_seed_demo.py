@@ -7,6 +7,7 @@ from django.test import override_settings
 
 from directory import nam
 from directory.models import ClinicMembership, Patient, Recipient, User
+from scheduling.models import Appointment
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +17,16 @@ Role = ClinicMembership.Role
 @override_settings(DEBUG=True)
 def test_seed_demo_creates_one_account_per_role_and_is_idempotent():
     call_command("seed_demo", verbosity=0)
-    counts = (User.objects.count(), Patient.objects.count(), Recipient.objects.count())
+    counts = (User.objects.count(), Patient.objects.count(), Recipient.objects.count(), Appointment.objects.count())
     call_command("seed_demo", verbosity=0)
 
-    assert (User.objects.count(), Patient.objects.count(), Recipient.objects.count()) == counts
+    assert counts[3] == 1  # a Jitsi meeting booked like any other, for the demo's agenda
+    assert (
+        User.objects.count(),
+        Patient.objects.count(),
+        Recipient.objects.count(),
+        Appointment.objects.count(),
+    ) == counts
     roles = {m.user.username: m.role for m in ClinicMembership.objects.select_related("user")}
     assert roles == {
         "infirmiere": Role.PROFESSIONAL,

@@ -17,8 +17,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from audit.models import AuditEvent
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from directory import nam
-from directory.management.commands.seed_demo import DEMO_PASSWORD
 from directory.models import Patient, User
 from tests import factories
 

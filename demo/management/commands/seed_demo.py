@@ -4,11 +4,12 @@ Idempotent: a second run finds what the first created and changes nothing. Refus
 DJANGO_DEBUG off unless --force, because the demo accounts share one known password.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from directory import nam
 from directory.models import (
@@ -24,6 +25,8 @@ from directory.models import (
     TabletLoan,
     User,
 )
+from scheduling.models import Appointment
+from scheduling.services import BookingDetails, ParticipantDetails, book_appointment
 
 DEMO_PASSWORD = "telesante-demo"
 
@@ -155,6 +158,7 @@ class Command(BaseCommand):
             self.seed_patients(clinic)
             self.seed_other_clinic_patient(other_clinic)
             self.seed_recipients(clinic.establishment)
+        self.seed_meeting(clinic)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready. Accounts: "
@@ -253,6 +257,32 @@ class Command(BaseCommand):
         )
         if created:
             patient.clinics.add(clinic)
+
+    def seed_meeting(self, clinic: Clinic) -> None:
+        """A Jitsi meeting tomorrow at 10:00, booked like any other: the worker makes its link and
+        writes the invitations under var/mail/. Booked once, on the first run."""
+        nurse = User.objects.get(username="infirmiere")
+        if Appointment.objects.filter(organizer=nurse).exists():
+            return
+        tomorrow = (timezone.localtime() + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+        book_appointment(
+            by=nurse,
+            patient=Patient.objects.get(establishment=clinic.establishment, file_number="012345"),
+            clinic=clinic,
+            details=BookingDetails(
+                kind="scheduled",
+                modality="video",
+                platform="jitsi",
+                reason="between_cycles",
+                start=tomorrow,
+                duration_minutes=30,
+                internet_ok=True,
+                device_ok=True,
+            ),
+            participants=[
+                ParticipantDetails(role="caregiver", name="Paul Côté", email="paul.cote@example.com", language="fr")
+            ],
+        )
 
     def seed_recipients(self, establishment: Establishment) -> None:
         SecureEmailDomain.objects.get_or_create(
