@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from common.errors import Invalid
 from directory.models import Clinic, Language, MeetingPlatform
 from directory.permissions import Capability, access_patient, clinics_where
+from directory.selectors import record_patient_listing
 
 from .models import Appointment, Participant, Reason
 from .permissions import access_appointment, appointments_visible_to
@@ -136,6 +137,11 @@ class AppointmentViewSet(
 
     def get_object(self):
         return access_appointment(self.request.user, self.kwargs["public_id"])
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        record_patient_listing(request.user, list({a.patient for a in page}), query_kind="appointments")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

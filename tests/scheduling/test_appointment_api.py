@@ -141,3 +141,25 @@ def test_twenty_concurrent_bookings_of_one_slot_give_one_201_and_nineteen_409(nu
 
     assert sorted(statuses) == [201] + [409] * 19
     assert Appointment.objects.count() == 1
+
+
+def test_the_appointment_list_keeps_a_constant_number_of_queries(
+    nurse, louise, clinic_a, django_assert_max_num_queries
+):
+    from scheduling.services import book_appointment
+
+    from .conftest import caregiver, video
+
+    for hour in range(8, 18):
+        book_appointment(
+            by=nurse,
+            patient=louise,
+            clinic=clinic_a,
+            details=video(start=tomorrow_at(hour)),
+            participants=[caregiver()],
+        )
+
+    with django_assert_max_num_queries(8):
+        response = api_as(nurse).get("/api/v1/appointments/")
+
+    assert len(response.json()["results"]) == 10
