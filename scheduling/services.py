@@ -82,9 +82,22 @@ def book_appointment(
         raise Invalid(_("This patient is not followed by this clinic."), field="clinic")
     start, end = _times(details)
     _check_booking(details)
+    if details.modality == "video" and details.platform in ("teams", "zoom") and not by.email:
+        raise Invalid(
+            _("Your account has no network email address, which Teams and Zoom need: ask the administrator."),
+            field="platform",
+        )
     try:
         with transaction.atomic():
-            appointment = _create(by=by, patient=patient, clinic=clinic, details=details, start=start, end=end)
+            appointment = _create(
+                by=by,
+                patient=patient,
+                clinic=clinic,
+                details=details,
+                start=start,
+                end=end,
+                interpreter_languages=[p.interpretation_language for p in participants if p.role == "interpreter"],
+            )
             _add_participants(appointment, patient=patient, organizer=by, extra=participants)
             _write_notices(appointment, Notice.Kind.INVITATION)
             record(actor=by, action=AuditEvent.Action.APPOINTMENT_BOOK, target=appointment, patient=patient)
@@ -98,7 +111,16 @@ def book_appointment(
     return appointment
 
 
-def _create(*, by: User, patient: Patient, clinic: Clinic, details: BookingDetails, start, end) -> Appointment:
+def _create(
+    *,
+    by: User,
+    patient: Patient,
+    clinic: Clinic,
+    details: BookingDetails,
+    start: datetime,
+    end: datetime,
+    interpreter_languages: list[str],
+) -> Appointment:
     # Bookings of one organizer wait for each other here, so the overlap check below sees the winner.
     User.objects.select_for_update().filter(pk=by.pk).first()
     conflict = Appointment.objects.overlapping(organizer_id=by.pk, start=start, end=end).first()
@@ -130,6 +152,7 @@ def _create(*, by: User, patient: Patient, clinic: Clinic, details: BookingDetai
             end=end,
             organizer_email=by.email,
             organizer_name=by.get_full_name(),
+            interpreter_languages=interpreter_languages,
             pasted_link=details.pasted_link,
         )
     appointment.save()

@@ -143,3 +143,20 @@ def test_moving_and_cancelling_reach_the_platform_and_every_participant(
     assert moved_mails == 3 and len(mail.outbox) == 6
     assert Appointment.objects.get().meeting.state == "cancelled"
     assert_nothing_identifies(louise, everything_sent_to(fake))
+
+
+def test_zoom_turns_interpretation_on_when_an_interpreter_is_invited(nurse, louise, clinic_a, zoom_fake):
+    from scheduling.services import ParticipantDetails
+
+    interpreter = ParticipantDetails(
+        role="interpreter", name="Ana Lima", email="ana@example.com", language="fr", interpretation_language="pt"
+    )
+    appointment = book_appointment(
+        by=nurse, patient=louise, clinic=clinic_a, details=video("zoom"), participants=[interpreter]
+    )
+
+    sync_meeting(appointment.meeting_id)
+
+    [created] = zoom_fake.requests_to("POST", "/meetings")
+    assert created.body["settings"]["language_interpretation"]["enable"] is True
+    assert created.body["settings"]["waiting_room"] is True
