@@ -182,6 +182,9 @@ class StatusChange(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status}"
 
+    def get_to_status_display(self) -> str:
+        return Appointment.Status(self.to_status).label
+
 
 class NoticeQuerySet(models.QuerySet):
     def pending(self) -> "NoticeQuerySet":

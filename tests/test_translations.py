@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = {language: ROOT / "locale" / language / "LC_MESSAGES" / "django.po" for language in ("fr", "en")}
-SOURCE_FOLDERS = ["telesante", "common", "audit", "directory", "templates", "static"]
+# The configuration, every app (a folder with an apps.py), the templates and the scripts.
+SOURCE_FOLDERS = ["telesante", "templates", "static", *sorted(p.parent.name for p in ROOT.glob("*/apps.py"))]
 
 
 @pytest.mark.parametrize("language", CATALOGUES)

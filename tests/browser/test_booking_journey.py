@@ -57,7 +57,7 @@ def test_a_nurse_books_an_immediate_teams_meeting_sees_the_link_arrive_and_cance
     assert page.evaluate("window.stillTheSamePage") is True
     [meeting] = graph_fake.meetings.values()
     expect(start_link).to_have_attribute("href", meeting["joinWebUrl"])
-    expect(row).to_contain_text("Paul Côté : sent", timeout=20_000)
+    expect(row).to_contain_text("Paul Côté: sent", timeout=20_000)
     assert sent(appointment, Notice.Kind.INVITATION) == {
         "louise.cote@example.com",
         "paul.cote@example.com",
