@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from common.time import MONTREAL
@@ -31,7 +32,10 @@ class WhenForm(forms.Form):
 
 class BookingForm(WhenForm):
     kind = forms.ChoiceField(
-        label=_("When"), choices=Appointment.Kind.choices, initial="scheduled", widget=forms.RadioSelect
+        label=capfirst(Appointment._meta.get_field("kind").verbose_name),
+        choices=Appointment.Kind.choices,
+        initial="scheduled",
+        widget=forms.RadioSelect,
     )
     modality = forms.ChoiceField(label=_("Modality"), choices=Appointment.Modality.choices, initial="video")
     platform = forms.ChoiceField(label=_("Platform"), choices=MeetingPlatform.choices, required=False)
