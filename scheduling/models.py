@@ -1,5 +1,7 @@
 """Appointments with patients, who takes part, and the notices each participant receives."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -8,6 +10,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from common.models import BaseModel, OutboxFields
 from directory.models import Clinic, Language, MeetingPlatform, Patient, TabletLoan
+from virtualcare.providers.jitsi import signed_link
 
 
 class Reason(models.TextChoices):
@@ -129,6 +132,21 @@ class Appointment(BaseModel):
 
     def can_be_changed(self) -> bool:
         return self.status == self.Status.SCHEDULED
+
+    def host_link(self) -> str:
+        """What the organizer opens to start the meeting (on Jitsi, a link that makes her moderator)."""
+        if not self.meeting_id or not self.meeting.join_url:
+            return ""
+        if self.meeting.provider == "jitsi":
+            return self.jitsi_link(name=self.organizer.get_full_name(), email=self.organizer.email, moderator=True)
+        return self.meeting.host_url or self.meeting.join_url
+
+    def jitsi_link(self, *, name: str, email: str, moderator: bool) -> str:
+        # Valid until two hours after the planned end, for a meeting that runs late.
+        expires_at = (self.end + timedelta(hours=2)).timestamp()
+        return signed_link(
+            self.meeting.provider_meeting_id, name=name, email=email, moderator=moderator, expires_at=expires_at
+        )
 
     def has_work_in_progress(self) -> bool:
         """A link being made or invitations on their way: the agenda row keeps following it."""

@@ -1,7 +1,5 @@
 """The emails participants receive, with their calendar file: in their language, with no clinical detail."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -10,7 +8,6 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from common.time import local
-from virtualcare.providers.jitsi import signed_link
 
 from .models import Appointment, Notice, Participant
 
@@ -65,7 +62,7 @@ def notice_context(notice: Notice) -> dict:
         "is_video": appointment.is_video,
         "platform": appointment.get_platform_display(),
         "join_url": participant_link(appointment, participant) if meeting and meeting.join_url else "",
-        "host_url": meeting.host_url if meeting and participant.user_id == appointment.organizer_id else "",
+        "host_url": appointment.host_link() if meeting and participant.user_id == appointment.organizer_id else "",
         "passcode": meeting.passcode if meeting else "",
         "clinic_name": clinic.name,
         "installation_name": clinic.installation.name,
@@ -77,16 +74,13 @@ def notice_context(notice: Notice) -> dict:
 
 
 def participant_link(appointment: Appointment, participant: Participant) -> str:
-    meeting = appointment.meeting
-    if meeting.provider == "jitsi":
-        return signed_link(
-            meeting.provider_meeting_id,
+    if appointment.meeting.provider == "jitsi":
+        return appointment.jitsi_link(
             name=participant.name,
             email=participant.email,
             moderator=participant.role == Participant.Role.PROFESSIONAL,
-            expires_at=(appointment.end + timedelta(hours=2)).timestamp(),
         )
-    return meeting.join_url
+    return appointment.meeting.join_url
 
 
 def calendar_file(appointment: Appointment, participant: Participant, *, method: str, context: dict) -> bytes:

@@ -160,3 +160,54 @@ def test_zoom_turns_interpretation_on_when_an_interpreter_is_invited(nurse, loui
     [created] = zoom_fake.requests_to("POST", "/meetings")
     assert created.body["settings"]["language_interpretation"]["enable"] is True
     assert created.body["settings"]["waiting_room"] is True
+
+
+@pytest.mark.parametrize("platform", ["jitsi", "teams", "zoom"])
+def test_booking_through_the_api_on_each_platform(
+    platform, request, nurse, louise, clinic_a, eager_workers, django_capture_on_commit_callbacks
+):
+    from tests.conftest import api_as
+
+    if platform != "jitsi":
+        request.getfixturevalue("graph_fake" if platform == "teams" else "zoom_fake")
+    body = {
+        "patient": str(louise.public_id),
+        "start": tomorrow_at(9).isoformat(),
+        "duration_minutes": 30,
+        "platform": platform,
+        "reason": "oncogenetics",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api_as(nurse).post("/api/v1/appointments/", body, format="json")
+    read = api_as(nurse).get(f"/api/v1/appointments/{created.json()['id']}/").json()
+
+    assert created.status_code == 201
+    assert read["meeting"]["status"] == "ready" and read["meeting"]["provider"] == platform
+    assert {i["status"] for i in read["invitations"]} == {"done"}
+    assert all(read["meeting"]["join_url"] in m.body for m in mail.outbox if m.to == [louise.email])
+
+
+def test_jitsi_links_are_signed_per_participant_when_a_secret_is_set(
+    settings, nurse, louise, clinic_a, eager_workers, django_capture_on_commit_callbacks
+):
+    import jwt
+
+    settings.JITSI_BASE_URL = "https://visio.example.org"
+    settings.JITSI_APP_ID = "telesante"
+    settings.JITSI_APP_SECRET = "un-secret-de-test-assez-long-pour-hs256"
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(nurse, louise, clinic_a, "jitsi")
+
+    appointment.refresh_from_db()
+    room = appointment.meeting.provider_meeting_id
+    tokens = {}
+    for message in mail.outbox:
+        link = next(word for word in message.body.split() if word.startswith("https://visio.example.org/"))
+        assert link.startswith(f"https://visio.example.org/{room}?jwt=")
+        claims = jwt.decode(link.split("jwt=")[1], settings.JITSI_APP_SECRET, algorithms=["HS256"], audience="jitsi")
+        tokens[message.to[0]] = claims
+    assert tokens[nurse.email]["context"]["user"]["moderator"] == "true"
+    assert tokens["louise.cote@example.com"]["context"]["user"]["moderator"] == "false"
+    assert {claims["room"] for claims in tokens.values()} == {room}
+    assert all(claims["iss"] == "telesante" for claims in tokens.values())
