@@ -45,6 +45,9 @@ class AuditEvent(models.Model):
         APPOINTMENT_CANCEL = "appointment.cancel", _("Cancelled an appointment")
         APPOINTMENT_OUTCOME = "appointment.outcome", _("Recorded an appointment's outcome")
         MEETING_RETRY = "meeting.retry", _("Asked the platform again for a meeting link")
+        CONSENT_RECORD = "consent.record", _("Recorded a consent")
+        CONSENT_WITHDRAW = "consent.withdraw", _("Recorded a withdrawal of consent")
+        APPOINTMENT_RECORDED = "appointment.recorded", _("Flagged a meeting as recorded")
 
     class Channel(models.TextChoices):
         WEB = "web", _("Web page")

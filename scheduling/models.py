@@ -94,6 +94,7 @@ class Appointment(BaseModel):
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     outcome_details = models.CharField(_("what happened"), max_length=500, blank=True)
+    recorded = models.BooleanField(_("recorded"), default=False)
     meeting = models.OneToOneField(
         "virtualcare.Meeting", verbose_name=_("meeting"), null=True, blank=True, on_delete=models.PROTECT
     )

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from common.time import MONTREAL
+from consent.selectors import telehealth_states
 from directory.models import User
 from directory.selectors import record_patient_listing
 
@@ -44,5 +45,14 @@ def agenda(user: User, period: AgendaPeriod, *, scope: str) -> list[Appointment]
     if scope == "mine":
         appointments = appointments.filter(organizer=user)
     appointments = list(appointments.for_agenda())
+    with_consent_states(appointments)
     record_patient_listing(user, list({a.patient for a in appointments}), query_kind="agenda")
+    return appointments
+
+
+def with_consent_states(appointments: list[Appointment]) -> list[Appointment]:
+    """Give each appointment its patient's telehealth consent state, in one query for the whole list."""
+    states = telehealth_states({a.patient_id for a in appointments})
+    for appointment in appointments:
+        appointment.telehealth_consent = states.get(appointment.patient_id, "missing")
     return appointments

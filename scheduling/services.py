@@ -18,6 +18,8 @@ from audit.models import AuditEvent
 from audit.services import record
 from common.errors import Conflict, Invalid, NotAllowed, PermanentDeliveryError, TemporaryFailure
 from common.time import local
+from consent.models import ConsentKind
+from consent.services import consent_in_force, recording_consented
 from directory.models import Clinic, Patient, User
 from directory.permissions import Capability, clinics_where
 from virtualcare.models import Meeting
@@ -310,6 +312,17 @@ def record_outcome(appointment: Appointment, *, by: User, outcome: str, details:
         raise Conflict(_("This appointment was cancelled."), code="cancelled")
     if appointment.start > timezone.now():
         raise Conflict(_("The meeting has not started yet: its outcome can be recorded once it has begun."))
+    if outcome == Appointment.Status.HELD and not consent_in_force(
+        appointment.patient, ConsentKind.TELEHEALTH, at=appointment.end
+    ):
+        # Consent given after the meeting cannot make it valid: it must be in force by its end.
+        raise Conflict(
+            _(
+                "The patient's telehealth consent is missing for this meeting: record the verbal consent "
+                "(read the script to the patient) before marking it held."
+            ),
+            code="telehealth_consent_missing",
+        )
     if outcome == Appointment.Status.TECHNICAL_FAILURE and not details.strip():
         raise ValidationError({"details": _("Say what failed (sound, image, connection, platform...).")})
     if appointment.status == outcome and appointment.outcome_details == details:
@@ -324,6 +337,23 @@ def record_outcome(appointment: Appointment, *, by: User, outcome: str, details:
         patient=appointment.patient,
         details={"outcome": outcome},
     )
+    return appointment
+
+
+@transaction.atomic
+def flag_recorded(appointment: Appointment, *, by: User) -> Appointment:
+    """Mark that the meeting was recorded; refused without the recording consent of both parties."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.recorded:
+        return appointment
+    if not recording_consented(appointment.patient, appointment.public_id):
+        raise Conflict(
+            _("Recording needs the consent of both the patient and the professional, for this meeting."),
+            code="recording_consent_missing",
+        )
+    appointment.recorded = True
+    appointment.save(update_fields=["recorded", "updated_at"])
+    record(actor=by, action=AuditEvent.Action.APPOINTMENT_RECORDED, target=appointment, patient=appointment.patient)
     return appointment
 
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("rendez-vous/<uuid:public_id>/deplacer/", views.reschedule, name="appointment_reschedule"),
     path("rendez-vous/<uuid:public_id>/issue/", views.outcome, name="appointment_outcome"),
     path("rendez-vous/<uuid:public_id>/reessayer/", views.retry, name="appointment_retry"),
+    path("rendez-vous/<uuid:public_id>/enregistre/", views.recorded, name="appointment_recorded"),
 ]

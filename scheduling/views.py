@@ -14,15 +14,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import Conflict
 from common.time import local
+from consent.services import recording_consented
+from consent.views import panel_context
 from directory.models import ClinicMembership, User
 from directory.permissions import Capability, access_patient, clinics_where
 
 from .forms import BookingForm, CancelForm, GuestFormSet, OutcomeForm, RescheduleForm
 from .permissions import access_appointment, appointments_visible_to, can_change_appointment
-from .selectors import agenda, agenda_period
+from .selectors import agenda, agenda_period, with_consent_states
 from .services import (
     book_appointment,
     cancel_appointment,
+    flag_recorded,
     record_outcome,
     reschedule_appointment,
     retry_meeting_and_notices,
@@ -52,6 +55,7 @@ def appointment_row(request: HttpRequest, public_id) -> HttpResponse:
     appointment = appointments_visible_to(request.user).for_agenda().filter(public_id=public_id).first()
     if appointment is None:
         return HttpResponse(status=404)
+    with_consent_states([appointment])
     return render(request, "scheduling/_appointment_row.html", {"appointment": appointment})
 
 
@@ -105,10 +109,13 @@ def book(request: HttpRequest, patient_id) -> HttpResponse:
 @login_required
 def appointment_detail(request: HttpRequest, public_id) -> HttpResponse:
     appointment = access_appointment(request.user, public_id)
+    with_consent_states([appointment])
     return render(
         request,
         "scheduling/appointment_detail.html",
         {
+            **panel_context(request.user, appointment.patient, appointment=appointment),
+            "recording_consented": recording_consented(appointment.patient, appointment.public_id),
             "appointment": appointment,
             "participants": appointment.participants.prefetch_related("notices"),
             "history": appointment.status_changes.select_related("changed_by"),
@@ -185,3 +192,16 @@ def retry(request: HttpRequest, public_id) -> HttpResponse:
     return redirect(
         request.POST.get("next") or reverse("appointment_detail", kwargs={"public_id": appointment.public_id})
     )
+
+
+@login_required
+@require_POST
+def recorded(request: HttpRequest, public_id) -> HttpResponse:
+    appointment = access_appointment(request.user, public_id, for_change=True)
+    try:
+        flag_recorded(appointment, by=request.user)
+    except Conflict as conflict:
+        messages.error(request, conflict.message)
+    else:
+        messages.success(request, _("The meeting is flagged as recorded."))
+    return redirect("appointment_detail", public_id=appointment.public_id)

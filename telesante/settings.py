@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "common",
     "audit",
     "directory",
+    "consent",
     "virtualcare",
     "scheduling",
     "demo",

@@ -6,6 +6,7 @@ from health_check.views import HealthCheckView
 from redis.asyncio import Redis
 from rest_framework.routers import DefaultRouter
 
+from consent import api as consent_api
 from directory import api as directory_api
 from scheduling import api as scheduling_api
 
@@ -14,6 +15,7 @@ router.include_root_view = False
 router.register("clinics", directory_api.ClinicViewSet, basename="clinic")
 router.register("patients", directory_api.PatientViewSet, basename="patient")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
+router.register("consents", consent_api.ConsentViewSet, basename="consent")
 
 api_v1 = [
     path("auth/token/", directory_api.TokenView.as_view(), name="api_token"),
@@ -32,6 +34,7 @@ if settings.CELERY_BROKER_URL.startswith("redis"):
 
 urlpatterns = [
     path("", include("directory.urls")),
+    path("", include("consent.urls")),
     path("", include("scheduling.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from directory.models import ClinicMembership
+from telesante.celery import app
 
 from . import factories
 from .fakes.fixtures import graph_fake, zoom_fake  # noqa: F401  (fixtures shared by every test folder)
@@ -82,3 +83,35 @@ def celery_worker_thread(transactional_db):
     app.control.purge()
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=20) as worker:
         yield worker
+
+
+@pytest.fixture
+def eager_workers(settings):
+    """Tasks run in the caller (the unit tier); the worker tier uses a real worker (test_worker_*)."""
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def nurse(clinic_a):
+    clinic_a.name = "Clinique d'oncologie A"
+    clinic_a.phone = "+14504665050"
+    clinic_a.support_phone = "+18445550199"
+    clinic_a.save()
+    return factories.staff(
+        clinic_a,
+        ClinicMembership.Role.PROFESSIONAL,
+        username="ipo",
+        first_name="Julie",
+        last_name="Tremblay",
+        email="julie.tremblay@ssss.gouv.qc.ca",
+        profession="pivot_nurse_oncology",
+    )
+
+
+@pytest.fixture
+def louise(clinic_a):
+    return factories.patient(clinic_a, email="louise.cote@example.com", preferred_language="fr")
