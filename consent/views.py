@@ -10,7 +10,7 @@ from directory.models import Patient
 from directory.permissions import Capability, access_patient, can
 
 from .forms import ConsentForm, WithdrawForm
-from .selectors import consent_panel
+from .selectors import consent_history, consent_panel
 from .services import record_consent, withdraw_consent
 
 
@@ -29,6 +29,7 @@ def panel_context(user, patient: Patient, *, language: str | None = None, appoin
     return {
         "patient": patient,
         "consent_lines": consent_panel(patient, language=language),
+        "consent_history": consent_history(patient),
         "consent_language": language,
         "other_language": "en" if language == "fr" else "fr",
         "can_record_consent": can(user, Capability.RECORD_CONSENT, patient),
