@@ -42,6 +42,7 @@ class BookingForm(WhenForm):
     pasted_link = forms.URLField(
         label=_("Meeting link (REACTS only)"),
         required=False,
+        assume_scheme="https",
         help_text=_("REACTS has no connection with the portal: create the session in REACTS and paste its link."),
     )
     reason = forms.ChoiceField(label=_("Reason"), choices=Reason.choices)
