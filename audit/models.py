@@ -10,23 +10,15 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or delete an audit event."""
+from common.models import AppendOnlyModel, AppendOnlyQuerySet
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Audit events cannot be changed.")
-
-    def delete(self):
-        raise AppendOnlyError("Audit events cannot be deleted.")
-
+class AuditEventQuerySet(AppendOnlyQuerySet):
     def for_patient(self, patient_public_id) -> "AuditEventQuerySet":
         return self.filter(patient_id=patient_public_id).select_related("actor").order_by("-occurred_at", "-id")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     class Action(models.TextChoices):
         LOGIN = "auth.login", _("Signed in")
         LOGOUT = "auth.logout", _("Signed out")
@@ -83,11 +75,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events cannot be deleted.")

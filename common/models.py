@@ -45,3 +45,30 @@ class OutboxFields(models.Model):
 
     class Meta:
         abstract = True
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete a row that is evidence (audit, consent)."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} cannot be deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows that are only ever added: changing one means adding another that says so."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError(f"{self._meta.verbose_name_plural} cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.verbose_name_plural} cannot be deleted.")

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from common.admin import EvidenceAdmin
+
 from .models import ConsentRecord, ConsentScript
 
 
@@ -31,21 +33,8 @@ class ConsentScriptAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
-    """Read-only: a consent's history is evidence."""
+class ConsentRecordAdmin(EvidenceAdmin):
+    """A consent's history is evidence: read-only."""
 
     list_display = ("given_at", "kind", "party", "decision", "method", "language", "script_version", "recorded_by")
     list_filter = ("kind", "decision", "method")
-    readonly_fields = [field.name for field in ConsentRecord._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_actions(self, request):
-        return {}

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.models import BaseModel
+from common.models import AppendOnlyModel, AppendOnlyQuerySet, BaseModel
 from directory.models import Language, Patient
 
 
@@ -49,22 +49,12 @@ class ConsentScript(BaseModel):
         return f"{self.get_kind_display()} ({self.language}) v{self.version}"
 
 
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or delete a consent record."""
-
-
-class ConsentRecordQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Consent records cannot be changed.")
-
-    def delete(self):
-        raise AppendOnlyError("Consent records cannot be deleted.")
-
+class ConsentRecordQuerySet(AppendOnlyQuerySet):
     def latest_first(self) -> "ConsentRecordQuerySet":
         return self.order_by("-given_at", "-id")
 
 
-class ConsentRecord(BaseModel):
+class ConsentRecord(BaseModel, AppendOnlyModel):
     class Decision(models.TextChoices):
         GRANTED = "granted", _("Given")
         REFUSED = "refused", _("Refused")
@@ -106,11 +96,3 @@ class ConsentRecord(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.get_decision_display()}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("Consent records cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Consent records cannot be deleted.")

@@ -78,20 +78,32 @@ def clinics_where(user: User, capability: str):
     return Clinic.objects.with_structure().filter(memberships__user=user, memberships__role__in=roles).distinct()
 
 
-def _coverage(user: User, capability: str) -> Q:
-    """The condition on patients for which the user holds the capability."""
+def coverage(user: User, capability: str, *, clinic_field: str, establishment_field: str) -> Q:
+    """The condition, on any model, that the user holds the capability over its rows.
+
+    A clinic role covers the rows of its clinic (`clinic_field`), an establishment-wide role those of
+    the clinic's establishment (`establishment_field`). Patients and appointments both use it.
+    """
     roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]
     clinic_roles = [role for role in roles if role not in ESTABLISHMENT_WIDE_ROLES]
     wide_roles = [role for role in roles if role in ESTABLISHMENT_WIDE_ROLES]
     memberships = ClinicMembership.objects.filter(user=user)
     condition = Q(pk__in=[])
     if clinic_roles:
-        clinic_ids = memberships.filter(role__in=clinic_roles).values("clinic_id")
-        condition |= Q(pk__in=Patient.clinics.through.objects.filter(clinic_id__in=clinic_ids).values("patient_id"))
+        condition |= Q(**{f"{clinic_field}__in": memberships.filter(role__in=clinic_roles).values("clinic_id")})
     if wide_roles:
-        establishment_ids = memberships.filter(role__in=wide_roles).values("clinic__installation__establishment_id")
-        condition |= Q(establishment_id__in=establishment_ids)
+        establishments = memberships.filter(role__in=wide_roles).values("clinic__installation__establishment_id")
+        condition |= Q(**{f"{establishment_field}__in": establishments})
     return condition
+
+
+def _coverage(user: User, capability: str) -> Q:
+    """The condition on patients: followed by a covered clinic, or of a covered establishment."""
+    # Through a subquery: a patient followed by two covered clinics must come back once.
+    covered = Patient.objects.filter(
+        coverage(user, capability, clinic_field="clinics", establishment_field="establishment_id")
+    )
+    return Q(pk__in=covered.values("pk"))
 
 
 def patients_visible_to(user: User):

@@ -2,13 +2,11 @@
 
 from uuid import UUID
 
-from django.db.models import Q
-
 from audit.models import AuditEvent
 from audit.services import record
 from common.errors import NotAllowed, NotFound
-from directory.models import ClinicMembership, User
-from directory.permissions import ESTABLISHMENT_WIDE_ROLES, ROLE_CAPABILITIES, Capability
+from directory.models import User
+from directory.permissions import Capability, coverage
 
 from .models import Appointment
 
@@ -18,17 +16,11 @@ def appointments_visible_to(user: User, capability: str = Capability.VIEW_APPOIN
         return Appointment.objects.none()
     if user.is_superuser:
         return Appointment.objects.all()
-    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]
-    memberships = ClinicMembership.objects.filter(user=user)
-    condition = Q(pk__in=[])
-    clinic_roles = [role for role in roles if role not in ESTABLISHMENT_WIDE_ROLES]
-    wide_roles = [role for role in roles if role in ESTABLISHMENT_WIDE_ROLES]
-    if clinic_roles:
-        condition |= Q(clinic_id__in=memberships.filter(role__in=clinic_roles).values("clinic_id"))
-    if wide_roles:
-        establishments = memberships.filter(role__in=wide_roles).values("clinic__installation__establishment_id")
-        condition |= Q(clinic__installation__establishment_id__in=establishments)
-    return Appointment.objects.filter(condition)
+    return Appointment.objects.filter(
+        coverage(
+            user, capability, clinic_field="clinic_id", establishment_field="clinic__installation__establishment_id"
+        )
+    )
 
 
 def can_change_appointment(user: User, appointment: Appointment) -> bool:

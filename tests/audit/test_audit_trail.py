@@ -7,8 +7,9 @@ from django.db.utils import DatabaseError
 from django.test import RequestFactory
 from django.urls import reverse
 
-from audit.models import AppendOnlyError, AuditEvent
+from audit.models import AuditEvent
 from audit.services import record
+from common.models import AppendOnlyError
 from tests.conftest import api_as
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.errors import Conflict, NotAllowed
-from consent.models import AppendOnlyError, ConsentRecord, ConsentScript
+from common.models import AppendOnlyError
+from consent.models import ConsentRecord, ConsentScript
 from consent.services import (
     consent_in_force,
     consent_statement,
