@@ -184,3 +184,15 @@ def test_the_agenda_shows_the_consent_state(client, nurse, louise, meeting_now):
     after = client.get(reverse("agenda")).content.decode()
 
     assert "Consent missing" in before and "Consent given" in after
+
+
+def test_the_database_refuses_to_change_a_consent_record(nurse, louise):
+    from django.db import connection, transaction
+    from django.db.utils import DatabaseError
+
+    give(nurse, louise)
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE consent_consentrecord SET decision = 'refused'")
+
+    assert ConsentRecord.objects.get().decision == "granted"
