@@ -98,7 +98,8 @@ TEMPLATES = [
 ]
 
 # Database: PostgreSQL in production, SQLite under var/ by default.
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+# An empty variable means the default, as if it were unset.
+DATABASES = {"default": env.db_url_config(env("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process and the worker write at the same time: WAL and immediate transactions
     # make them wait for each other instead of failing with "database is locked".
@@ -183,7 +184,7 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="telesante@portail.invalid")
 
 # Background work: Redis in production; by default a broker made of folders under var/celery/.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_FOLDER = VAR_DIR / "celery"
     for folder in ("queue", "control", "processed", "results"):
