@@ -40,6 +40,12 @@ class AuditEvent(AppendOnlyModel):
         CONSENT_RECORD = "consent.record", _("Recorded a consent")
         CONSENT_WITHDRAW = "consent.withdraw", _("Recorded a withdrawal of consent")
         APPOINTMENT_RECORDED = "appointment.recorded", _("Flagged a meeting as recorded")
+        NOTE_CREATE = "note.create", _("Started a progress note")
+        NOTE_SIGN = "note.sign", _("Signed a progress note")
+        NOTE_DOWNLOAD = "note.download", _("Downloaded a signed document")
+        DOCUMENT_RETURN = "document.return", _("Returned a document to its author")
+        DOCUMENT_FILE = "document.file", _("Filed a document in the record")
+        DOCUMENT_DELIVERED = "document.delivered", _("The record system received a document")
 
     class Channel(models.TextChoices):
         WEB = "web", _("Web page")

@@ -13,6 +13,7 @@ def portal(request) -> dict:
         "nav": {
             "patients": signed_in and has_capability(user, Capability.VIEW_PATIENT),
             "agenda": signed_in and has_capability(user, Capability.VIEW_APPOINTMENT),
+            "archives": signed_in and has_capability(user, Capability.REVIEW_DOCUMENTS),
             "admin": signed_in and user.is_staff,
             "api_docs": signed_in,
         },

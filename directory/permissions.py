@@ -26,6 +26,7 @@ class Capability:
     VIEW_APPOINTMENT = "appointment.view"
     BOOK_APPOINTMENT = "appointment.book"
     RECORD_CONSENT = "consent.record"
+    REVIEW_DOCUMENTS = "document.review"
 
 
 # The one table from roles to what they allow.
@@ -46,6 +47,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.CHANGE_PATIENT,
             Capability.VIEW_PATIENT_HISTORY,
             Capability.VIEW_APPOINTMENT,
+            Capability.REVIEW_DOCUMENTS,
         }
     ),
     Role.MANAGER: frozenset({Capability.VIEW_PATIENT, Capability.VIEW_APPOINTMENT}),

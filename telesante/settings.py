@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "consent",
     "virtualcare",
     "scheduling",
+    "documentation",
     "demo",
 ]
 
@@ -218,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "directory.tasks.clear_expired_sessions_task", "schedule": 3600.0},
     "redeliver-pending": {"task": "scheduling.tasks.redeliver_pending_task", "schedule": 60.0},
     "send-due-reminders": {"task": "scheduling.tasks.send_due_reminders_task", "schedule": 300.0},
+    "redeliver-pending-filings": {"task": "documentation.tasks.redeliver_pending_filings_task", "schedule": 60.0},
 }
 
 # Meetings: the provider used when a clinic names none, then one block per provider. Base URLs are
@@ -241,6 +243,14 @@ ZOOM_CLIENT_ID = env("ZOOM_CLIENT_ID", default="")
 ZOOM_CLIENT_SECRET = env("ZOOM_CLIENT_SECRET", default="")
 ZOOM_OAUTH_TOKEN_URL = env("ZOOM_OAUTH_TOKEN_URL", default="https://zoom.us/oauth/token")
 ZOOM_API_BASE_URL = env("ZOOM_API_BASE_URL", default="https://api.zoom.us/v2")
+
+# Filing signed documents into the record system: a drop folder it watches (default) or its HTTP
+# endpoint. Once the receipt is in, the portal's copy is removed unless the rules say to keep it.
+FILING_CHANNEL = env("FILING_CHANNEL", default="drop_folder")
+FILING_DROP_FOLDER = env("FILING_DROP_FOLDER", default=str(VAR_DIR / "filing"))
+FILING_HTTP_URL = env("FILING_HTTP_URL", default="")
+FILING_HTTP_TOKEN = env("FILING_HTTP_TOKEN", default="")
+FILING_KEEP_COPY = env.bool("FILING_KEEP_COPY", default=False)
 
 # Jitsi Meet: signed links when an app id and secret are set, else an unguessable room name.
 JITSI_BASE_URL = env("JITSI_BASE_URL", default="https://meet.jit.si")
@@ -316,6 +326,8 @@ LOGGING = {
     "loggers": {
         # Axes would log the username of every failed login; the audit trail keeps those instead.
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Scanners probing with foreign Host headers would otherwise fill the log with tracebacks.
         "django.security.DisallowedHost": {"level": "CRITICAL"},
     },

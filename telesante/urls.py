@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from consent import api as consent_api
 from directory import api as directory_api
+from documentation import api as documentation_api
 from scheduling import api as scheduling_api
 
 router = DefaultRouter(trailing_slash=True)
@@ -16,6 +17,7 @@ router.register("clinics", directory_api.ClinicViewSet, basename="clinic")
 router.register("patients", directory_api.PatientViewSet, basename="patient")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("consents", consent_api.ConsentViewSet, basename="consent")
+router.register("notes", documentation_api.NoteViewSet, basename="note")
 
 api_v1 = [
     path("auth/token/", directory_api.TokenView.as_view(), name="api_token"),
@@ -36,6 +38,7 @@ urlpatterns = [
     path("", include("directory.urls")),
     path("", include("consent.urls")),
     path("", include("scheduling.urls")),
+    path("", include("documentation.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

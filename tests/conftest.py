@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -115,3 +117,19 @@ def nurse(clinic_a):
 @pytest.fixture
 def louise(clinic_a):
     return factories.patient(clinic_a, email="louise.cote@example.com", preferred_language="fr")
+
+
+@pytest.fixture(autouse=True)
+def shipped_consent_scripts(request):
+    """The first consent scripts come from a data migration, and a transactional test's flush empties
+    every table: put them back for each test that uses the database."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if marker is None and not ({"db", "transactional_db", "live_server"} & set(request.fixturenames)):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    importlib.import_module("consent.migrations.0002_first_consent_scripts").add_first_versions(apps, None)

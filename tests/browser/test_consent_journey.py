@@ -1,8 +1,6 @@
 """The pivot nurse books a meeting, reads the consent script in the patient's language, records the
 verbal consent in one action, and marks the meeting held (refused before the consent)."""
 
-import importlib
-
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
@@ -15,15 +13,6 @@ from scheduling.models import Appointment
 from .test_nurse_journey import seed_demo_data, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("browser")]
-
-
-@pytest.fixture(autouse=True)
-def first_consent_scripts(transactional_db):
-    """The scripts the data migration ships: a transactional test's flush empties every table."""
-    from django.apps import apps
-
-    shipped = importlib.import_module("consent.migrations.0002_first_consent_scripts")
-    shipped.add_first_versions(apps, None)
 
 
 @pytest.mark.parametrize(
