@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,6 +27,7 @@ from .services import (
     download_pdf,
     file_document,
     missing_elements,
+    note_header,
     return_document,
     save_draft,
     sign_note,
@@ -74,7 +76,12 @@ def note_edit(request: HttpRequest, public_id) -> HttpResponse:
     return render(
         request,
         "documentation/note_edit.html",
-        {"note": note, "structures": Structure.choices, "sections": note.section_list()},
+        {
+            "note": note,
+            "structures": Structure.choices,
+            "sections": note.section_list(),
+            "header": note_header(note, by=request.user),
+        },
     )
 
 
@@ -123,6 +130,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     shown = request.GET.get("etat", "pending")
     documents = documents_for_review(request.user).filter(review_status=shown if shown in REVIEW_STATES else "pending")
+    day = parse_date(request.GET.get("jour", "") or "")
+    if day:
+        documents = documents.filter(signed_at__date=day)
     documents = list(documents.search(query).order_by("signed_at", "id")[:200])
     for document in documents:
         document.missing = missing_elements(document.header)

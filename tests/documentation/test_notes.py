@@ -205,3 +205,16 @@ def test_someone_outside_the_establishment_gets_404(nurse, held_meeting, nurse_b
 
     assert api_as(nurse_b).get(f"/api/v1/notes/{note.public_id}/").status_code == 404
     assert api_as(nurse_b).get(f"/api/v1/notes/{note.public_id}/pdf/").status_code == 404
+
+
+def test_the_editor_shows_what_the_portal_already_knows(client, nurse, louise, held_meeting):
+    from django.urls import reverse
+
+    client.force_login(nurse)
+    client.post(reverse("note_start", kwargs={"appointment_id": held_meeting.public_id}))
+    note = Note.objects.get()
+
+    page = client.get(reverse("note_edit", kwargs={"public_id": note.public_id})).content.decode()
+
+    for element in (louise.file_number, louise.nam_display, "TÉLÉCONSULTATION", "1234567", "1958-03-14"):
+        assert element in page
