@@ -218,3 +218,16 @@ def test_the_editor_shows_what_the_portal_already_knows(client, nurse, louise, h
 
     for element in (louise.file_number, louise.nam_display, "TÉLÉCONSULTATION", "1234567", "1958-03-14"):
         assert element in page
+
+
+def test_the_admin_cannot_change_or_delete_a_signed_note(client, administrator, nurse, held_meeting):
+    from django.urls import reverse
+
+    note = write_and_sign(nurse, held_meeting)
+    client.force_login(administrator)
+
+    page = client.get(reverse("admin:documentation_note_change", args=[note.pk]))
+    deleted = client.post(reverse("admin:documentation_signeddocument_delete", args=[note.document.pk]), {"post": "yes"})
+
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert deleted.status_code == 403 and Note.objects.get().is_signed
