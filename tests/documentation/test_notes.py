@@ -227,7 +227,9 @@ def test_the_admin_cannot_change_or_delete_a_signed_note(client, administrator, 
     client.force_login(administrator)
 
     page = client.get(reverse("admin:documentation_note_change", args=[note.pk]))
-    deleted = client.post(reverse("admin:documentation_signeddocument_delete", args=[note.document.pk]), {"post": "yes"})
+    deleted = client.post(
+        reverse("admin:documentation_signeddocument_delete", args=[note.document.pk]), {"post": "yes"}
+    )
 
     assert page.status_code == 200 and b'name="_save"' not in page.content
     assert deleted.status_code == 403 and Note.objects.get().is_signed
