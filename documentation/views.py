@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -176,7 +177,10 @@ def review_batch(request: HttpRequest) -> HttpResponse:
         public_id__in=request.POST.getlist("documents"), review_status=SignedDocument.Review.PENDING
     )
     filed = [file_document(document, by=request.user) for document in documents]
-    messages.success(request, _("%(count)d documents filed.") % {"count": len(filed)})
+    messages.success(
+        request,
+        ngettext("%(count)d document filed.", "%(count)d documents filed.", len(filed)) % {"count": len(filed)},
+    )
     return redirect("review_queue")
 
 
