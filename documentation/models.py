@@ -35,9 +35,6 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
 
 
 class SignedDocumentQuerySet(models.QuerySet):
-    def awaiting_review(self) -> "SignedDocumentQuerySet":
-        return self.filter(review_status=SignedDocument.Review.PENDING)
-
     def search(self, text: str) -> "SignedDocumentQuerySet":
         text = (text or "").strip()
         if not text:
@@ -102,11 +99,6 @@ class SignedDocument(BaseModel, OutboxFields):
         return self.file_name
 
 
-class NoteQuerySet(models.QuerySet):
-    def signed(self) -> "NoteQuerySet":
-        return self.filter(status=Note.Status.SIGNED)
-
-
 class Note(BaseModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -139,8 +131,6 @@ class Note(BaseModel):
         on_delete=models.PROTECT,
         related_name="note",
     )
-
-    objects = NoteQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("progress note")

@@ -1,7 +1,6 @@
 """Writing, signing and correcting AH-253 progress notes."""
 
 import hashlib
-import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import partial
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import record
 from common.errors import Conflict, Invalid, TemporaryFailure
+from common.outbox import hand_over
 from common.time import local
 from consent.services import consent_statement
 from directory.models import Patient, User
@@ -22,8 +22,6 @@ from scheduling.models import Appointment
 from .filing import FilingRefused, filing_channel
 from .models import SECTIONS, Note, SignedDocument, Structure
 from .pdf import render_note_pdf
-
-logger = logging.getLogger(__name__)
 
 FORM_NAME = "Notes d'évolution"
 WRITABLE_OUTCOMES = (Appointment.Status.HELD, Appointment.Status.SWITCHED_TO_PHONE)
@@ -254,12 +252,9 @@ def file_document(document: SignedDocument, *, by: User, record_reference: str =
 
 
 def _hand_over_filing(document_id: int) -> None:
-    from .tasks import deliver_filing_task
+    from .tasks import deliver_filing_task  # the tasks module imports this one
 
-    try:
-        deliver_filing_task.delay(document_id)
-    except Exception:  # committed: the sweeper hands it over once the broker is back
-        logger.warning("Could not hand filing %s to the workers; left to the sweeper", document_id, exc_info=True)
+    hand_over(lambda: deliver_filing_task.delay(document_id), what=f"filing {document_id}")
 
 
 def deliver_filing(document_id: int) -> SignedDocument:

@@ -1,11 +1,9 @@
 from celery import shared_task
 
 from common.errors import TemporaryFailure
-from common.time import backoff_seconds
+from common.outbox import MAX_RETRIES, retry_or_give_up
 
 from . import services
-
-MAX_RETRIES = 8
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
@@ -13,10 +11,7 @@ def deliver_filing_task(self, document_id: int) -> str:
     try:
         return services.deliver_filing(document_id).delivery_status
     except TemporaryFailure as failure:
-        if self.request.retries >= MAX_RETRIES:
-            services.give_up_on_filing(document_id, failure.reason)
-            return "failed"
-        raise self.retry(exc=failure, countdown=failure.retry_after or backoff_seconds(self.request.retries)) from None
+        return retry_or_give_up(self, failure, lambda reason: services.give_up_on_filing(document_id, reason))
 
 
 @shared_task

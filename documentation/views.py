@@ -29,6 +29,7 @@ from .services import (
     file_document,
     missing_elements,
     note_header,
+    retry_filing,
     return_document,
     save_draft,
     sign_note,
@@ -149,6 +150,9 @@ def review_document(request: HttpRequest, public_id) -> HttpResponse:
             if request.POST.get("action") == "return":
                 return_document(document, by=request.user, reason=request.POST.get("reason", ""))
                 messages.success(request, _("The document is returned to its author."))
+            elif request.POST.get("action") == "retry":
+                retry_filing(document, by=request.user)
+                messages.success(request, _("The record system is asked again."))
             else:
                 file_document(document, by=request.user, record_reference=request.POST.get("record_reference", ""))
                 messages.success(request, _("The document is filed; it is on its way to the record."))

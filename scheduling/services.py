@@ -1,6 +1,5 @@
 """Booking, moving, cancelling and closing appointments; every participant hears of each change."""
 
-import logging
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import record
 from common.errors import Conflict, Invalid, NotAllowed, PermanentDeliveryError, TemporaryFailure
+from common.outbox import hand_over
 from common.time import local
 from consent.models import ConsentKind
 from consent.services import consent_in_force, recording_consented
@@ -29,8 +29,6 @@ from virtualcare.tasks import sync_meeting_task
 from . import tasks
 from .models import Appointment, Notice, Participant, StatusChange
 from .notices import build_message
-
-logger = logging.getLogger(__name__)
 
 MIN_DURATION, MAX_DURATION = 5, 240
 # A scheduled start a little in the past is a slow typist, not a mistake.
@@ -391,20 +389,17 @@ def write_due_reminders(*, now: datetime | None = None) -> list[Notice]:
 def dispatch_appointment(appointment_id: int) -> None:
     """Hand the appointment's pending work to the workers: the meeting first, then the notices.
 
-    Runs after the commit. If the broker is down the booking still stands: the rows wait and the
-    sweeper (redeliver_pending) hands them over once the broker is back.
+    Runs after the commit; if the broker is down, the sweeper (redeliver_pending) takes over.
     """
     appointment = Appointment.objects.select_related("meeting").get(pk=appointment_id)
     notices = tasks.send_appointment_notices_task.si(appointment_id)
-    try:
-        if appointment.meeting_id and appointment.meeting.pending_action:
-            chain(sync_meeting_task.si(appointment.meeting_id), notices).delay()
-        else:
-            notices.delay()
-    except Exception:  # the booking is committed: whatever the broker does, the sweeper will resend
-        logger.warning(
-            "Could not hand appointment %s to the workers; left to the sweeper", appointment_id, exc_info=True
+    if appointment.meeting_id and appointment.meeting.pending_action:
+        hand_over(
+            lambda: chain(sync_meeting_task.si(appointment.meeting_id), notices).delay(),
+            what=f"appointment {appointment_id}",
         )
+    else:
+        hand_over(notices.delay, what=f"appointment {appointment_id}")
 
 
 def _meeting_subject(clinic: Clinic) -> str:

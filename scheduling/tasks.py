@@ -1,12 +1,10 @@
 from celery import shared_task
 
 from common.errors import TemporaryFailure
-from common.time import backoff_seconds
+from common.outbox import MAX_RETRIES, retry_or_give_up
 
 from . import services
 from .models import Notice
-
-MAX_RETRIES = 8
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
@@ -14,10 +12,7 @@ def send_notice_task(self, notice_id: int) -> str:
     try:
         return services.deliver_notice(notice_id).delivery_status
     except TemporaryFailure as failure:
-        if self.request.retries >= MAX_RETRIES:
-            services.give_up_on_notice(notice_id, failure.reason)
-            return "failed"
-        raise self.retry(exc=failure, countdown=failure.retry_after or backoff_seconds(self.request.retries)) from None
+        return retry_or_give_up(self, failure, lambda reason: services.give_up_on_notice(notice_id, reason))
 
 
 @shared_task(acks_late=True)

@@ -1,11 +1,9 @@
 from celery import shared_task
 
 from common.errors import TemporaryFailure
-from common.time import backoff_seconds
+from common.outbox import MAX_RETRIES, retry_or_give_up
 
 from .services import give_up_on_meeting, sync_meeting
-
-MAX_RETRIES = 8
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
@@ -19,6 +17,4 @@ def sync_meeting_task(self, meeting_id: int) -> str:
                 break
         return meeting.state
     except TemporaryFailure as failure:
-        if self.request.retries >= MAX_RETRIES:
-            return give_up_on_meeting(meeting_id, failure.reason).state
-        raise self.retry(exc=failure, countdown=failure.retry_after or backoff_seconds(self.request.retries)) from None
+        return retry_or_give_up(self, failure, lambda reason: give_up_on_meeting(meeting_id, reason))

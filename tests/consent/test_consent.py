@@ -196,3 +196,17 @@ def test_the_database_refuses_to_change_a_consent_record(nurse, louise):
         cursor.execute("UPDATE consent_consentrecord SET decision = 'refused'")
 
     assert ConsentRecord.objects.get().decision == "granted"
+
+
+def test_the_api_says_which_field_is_missing_and_refuses_email_consent_without_the_warning(nurse, louise):
+    api = api_as(nurse)
+    base = {"patient": str(louise.public_id), "kind": "telehealth", "language": "fr"}
+
+    no_answer = api.post("/api/v1/consents/", base, format="json")
+    no_warning = api.post("/api/v1/consents/", {**base, "kind": "personal_email", "granted": True}, format="json")
+    bad_kind = api.post("/api/v1/consents/", {**base, "kind": "tattoo", "granted": True}, format="json")
+
+    assert no_answer.status_code == 400 and no_answer.json()["field"] == "granted"
+    assert no_warning.status_code == 400 and "warning_read" in no_warning.json()
+    assert bad_kind.status_code == 400 and "kind" in bad_kind.json()
+    assert not ConsentRecord.objects.exists()

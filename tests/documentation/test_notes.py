@@ -233,3 +233,17 @@ def test_the_admin_cannot_change_or_delete_a_signed_note(client, administrator, 
 
     assert page.status_code == 200 and b'name="_save"' not in page.content
     assert deleted.status_code == 403 and Note.objects.get().is_signed
+
+
+def test_the_api_refuses_a_note_for_a_meeting_not_held_and_an_empty_signature(nurse, louise, clinic_a, held_meeting):
+    from tests.conftest import api_as
+
+    scheduled = book_appointment(by=nurse, patient=louise, clinic=clinic_a, details=video())
+    api = api_as(nurse)
+
+    not_held = api.post("/api/v1/notes/", {"appointment": str(scheduled.public_id)}, format="json")
+    empty = api.post("/api/v1/notes/", {"appointment": str(held_meeting.public_id)}, format="json").json()
+    signed_empty = api.post(f"/api/v1/notes/{empty['id']}/sign/")
+
+    assert not_held.status_code == 409 and not_held.json()["code"] == "not_held"
+    assert signed_empty.status_code == 400 and signed_empty.json()["field"] == "sections"

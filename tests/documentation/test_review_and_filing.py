@@ -49,12 +49,14 @@ class RecordSystem(BaseHTTPRequestHandler):
 
     received: list[dict] = []
     down = 0
+    refuse = 0
 
     def do_POST(self):
         self.rfile.read(int(self.headers["Content-Length"]))
-        if RecordSystem.down:
-            RecordSystem.down -= 1
-            self.send_response(503)
+        if RecordSystem.down or RecordSystem.refuse:
+            refused = not RecordSystem.down
+            RecordSystem.down, RecordSystem.refuse = max(RecordSystem.down - 1, 0), RecordSystem.refuse - refused
+            self.send_response(400 if refused else 503)
             self.end_headers()
             return
         RecordSystem.received.append({"key": self.headers["Idempotency-Key"]})
@@ -70,7 +72,7 @@ class RecordSystem(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def record_system(settings):
-    RecordSystem.received, RecordSystem.down = [], 0
+    RecordSystem.received, RecordSystem.down, RecordSystem.refuse = [], 0, 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), RecordSystem)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.FILING_CHANNEL = "http"
@@ -168,3 +170,37 @@ def test_batch_filing(client, signed_note, archivist_a, settings, tmp_path):
     signed_note.document.refresh_from_db()
     assert signed_note.document.review_status == "filed"
     assert api_as(archivist_a).get(f"/api/v1/notes/{signed_note.public_id}/").json()["review_status"] == "filed"
+
+
+def test_a_refused_filing_shows_its_reason_and_retry_delivers_it(
+    client, signed_note, archivist_a, record_system, django_capture_on_commit_callbacks
+):
+    from tests.conftest import app
+
+    record_system.refuse = 1
+    document = file_document(signed_note.document, by=archivist_a)
+    refused = deliver_filing(document.pk)
+    client.force_login(archivist_a)
+    client.post("/langue/", {"language": "en"})
+    page = client.get(reverse("review_document", kwargs={"public_id": document.public_id})).content.decode()
+
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("review_document", kwargs={"public_id": document.public_id}), {"action": "retry"})
+    finally:
+        app.conf.task_always_eager = False
+
+    document.refresh_from_db()
+    assert refused.delivery_status == "failed" and "refused the document (400)" in page
+    assert document.delivery_status == "done" and len(record_system.received) == 1
+
+
+def test_returning_needs_a_reason(signed_note, archivist_a):
+    from common.errors import Invalid
+
+    with pytest.raises(Invalid):
+        return_document(signed_note.document, by=archivist_a, reason="  ")
+
+    signed_note.document.refresh_from_db()
+    assert signed_note.document.review_status == "pending"

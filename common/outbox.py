@@ -1,0 +1,32 @@
+"""What every outbox worker does alike: hand rows to the broker safely, retry, and give up visibly."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+
+from .errors import TemporaryFailure
+from .time import backoff_seconds
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 8
+
+
+def hand_over(enqueue: Callable[[], Any], *, what: str) -> None:
+    """Enqueue after the commit. The row is already saved, so a broker that is down must not turn
+    into an error for the user: the periodic sweeper hands the row over once the broker is back."""
+    try:
+        enqueue()
+    except Exception:
+        logger.warning("Could not hand %s to the workers; left to the sweeper", what, exc_info=True)
+
+
+def retry_or_give_up(task: Task, failure: TemporaryFailure, give_up: Callable[[str], Any]) -> str:
+    """Retry after the provider's Retry-After (or a backoff); after the last retry, mark the row failed
+    with its reason, so the screens show it with a retry button."""
+    if task.request.retries >= task.max_retries:
+        give_up(failure.reason)
+        return "failed"
+    raise task.retry(exc=failure, countdown=failure.retry_after or backoff_seconds(task.request.retries))
