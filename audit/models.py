@@ -46,6 +46,18 @@ class AuditEvent(AppendOnlyModel):
         DOCUMENT_RETURN = "document.return", _("Returned a document to its author")
         DOCUMENT_FILE = "document.file", _("Filed a document in the record")
         DOCUMENT_DELIVERED = "document.delivered", _("The record system received a document")
+        DOCUMENT_COPY_REMOVED = "document.copy_removed", _("Removed the portal's copy of a document")
+        PRESCRIPTION_CREATE = "prescription.create", _("Started a prescription")
+        PRESCRIPTION_SIGN = "prescription.sign", _("Signed a prescription")
+        PRESCRIPTION_DISCARD = "prescription.discard", _("Discarded a draft prescription")
+        TRANSMISSION_QUEUE = "transmission.queue", _("Sent a document to a recipient")
+        TRANSMISSION_SENT = "transmission.sent", _("A document left for its recipient")
+        TRANSMISSION_CONFIRMED = "transmission.confirmed", _("A recipient confirmed receiving a document")
+        TRANSMISSION_FAILED = "transmission.failed", _("A transmission failed")
+        TRANSMISSION_RETRY = "transmission.retry", _("Retried a transmission")
+        TRANSMISSION_CANCEL = "transmission.cancel", _("Cancelled a transmission")
+        PATIENT_DOWNLOAD = "document.patient_download", _("The patient downloaded a document")
+        PATIENT_DOWNLOAD_REFUSED = "document.patient_download_refused", _("A download link was refused")
 
     class Channel(models.TextChoices):
         WEB = "web", _("Web page")

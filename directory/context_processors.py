@@ -14,6 +14,8 @@ def portal(request) -> dict:
             "patients": signed_in and has_capability(user, Capability.VIEW_PATIENT),
             "agenda": signed_in and has_capability(user, Capability.VIEW_APPOINTMENT),
             "archives": signed_in and has_capability(user, Capability.REVIEW_DOCUMENTS),
+            "transmissions": signed_in
+            and (has_capability(user, Capability.PRESCRIBE) or has_capability(user, Capability.REVIEW_DOCUMENTS)),
             "admin": signed_in and user.is_staff,
             "api_docs": signed_in,
         },

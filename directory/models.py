@@ -292,6 +292,16 @@ class Patient(BaseModel):
     tablet_loan = models.CharField(
         _("tablet loan"), max_length=12, choices=TabletLoan.choices, default=TabletLoan.NOT_NEEDED
     )
+    imaging_lab = models.ForeignKey(
+        "Recipient",
+        verbose_name=_("imaging lab chosen by the patient"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind__in": ["imaging_lab", "radiology_service"]},
+        help_text=_("An imaging order goes only to the lab the patient chose."),
+    )
     # Derived from the names on every save, so that search ignores accents on every database.
     search_name = models.CharField(max_length=210, editable=False, db_index=True)
 
@@ -461,8 +471,13 @@ class Recipient(BaseModel):
         IMAGING_LAB = "imaging_lab", _("Medical imaging laboratory")
         RADIOLOGY_SERVICE = "radiology_service", _("Radiology and nuclear medicine service")
         MEDICAL_ARCHIVES = "medical_archives", _("Medical archives")
+        NETWORK_UNIT = "network_unit", _("Unit of the health network")
+        PROFESSIONAL = "professional", _("Professional outside the establishment")
 
     ESTABLISHMENT_KINDS = (Kind.ESTABLISHMENT_PHARMACY, Kind.MEDICAL_ARCHIVES)
+    # Organizations a document is sent to; the patient is a recipient too, but not a row here.
+    PHARMACY_KINDS = (Kind.COMMUNITY_PHARMACY, Kind.ESTABLISHMENT_PHARMACY)
+    IMAGING_KINDS = (Kind.IMAGING_LAB, Kind.RADIOLOGY_SERVICE)
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=200)

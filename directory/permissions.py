@@ -27,6 +27,7 @@ class Capability:
     BOOK_APPOINTMENT = "appointment.book"
     RECORD_CONSENT = "consent.record"
     REVIEW_DOCUMENTS = "document.review"
+    PRESCRIBE = "prescription.write"
 
 
 # The one table from roles to what they allow.
@@ -39,6 +40,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.VIEW_APPOINTMENT,
             Capability.BOOK_APPOINTMENT,
             Capability.RECORD_CONSENT,
+            Capability.PRESCRIBE,
         }
     ),
     Role.ARCHIVIST: frozenset(

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import record
-from common.errors import NotAllowed
+from common.errors import Invalid, NotAllowed
 
-from .models import Clinic, Patient, User
+from .models import Clinic, Patient, Recipient, User
 from .nam import normalize as normalize_nam
 from .permissions import Capability, clinics_where
 
@@ -119,3 +119,23 @@ def _save_checked(patient: Patient) -> None:
 def _nam_confirmation(patient: Patient) -> dict[str, bool]:
     # A check digit accepted on the user's word is worth a trace.
     return {"nam_check_digit_confirmed": True} if patient.nam and patient.nam_check_digit_confirmed else {}
+
+
+@transaction.atomic
+def record_imaging_lab_choice(patient: Patient, *, lab: Recipient, by: User) -> Patient:
+    """The imaging lab the patient chose: an imaging order may go only there (DOMAIN.md, Routing)."""
+    if lab.kind not in Recipient.IMAGING_KINDS:
+        raise Invalid(_("Choose an imaging lab or a radiology service."), field="imaging_lab")
+    if patient.imaging_lab_id == lab.pk:
+        return patient
+    previous = patient.imaging_lab.name if patient.imaging_lab_id else ""
+    patient.imaging_lab = lab
+    patient.save(update_fields=["imaging_lab", "updated_at"])
+    record(
+        actor=by,
+        action=AuditEvent.Action.PATIENT_CHANGE,
+        target=patient,
+        patient=patient,
+        details={"imaging_lab": lab.name, "previous_imaging_lab": previous},
+    )
+    return patient

@@ -50,7 +50,7 @@ class SignedDocumentQuerySet(models.QuerySet):
 
 
 class SignedDocument(BaseModel, OutboxFields):
-    """A signed PDF (AH-253 note, later AH-251 prescription) on its way into the patient's record.
+    """A signed PDF (AH-253 note or AH-251 prescription) on its way into the patient's record.
 
     The archivist reviews it, then files it (the outbox fields follow its delivery to the record
     system) or returns it to its author. The review queue serves every kind of document.
@@ -87,6 +87,8 @@ class SignedDocument(BaseModel, OutboxFields):
     record_reference = models.CharField(_("record reference"), max_length=100, blank=True)
     receipt = models.CharField(_("receipt"), max_length=500, blank=True)
     copy_removed_at = models.DateTimeField(_("portal copy removed at"), null=True, blank=True)
+    # A prescription on its way to a pharmacy or a lab still needs its PDF after filing.
+    copy_held_for_transmission = models.BooleanField(_("copy kept until transmitted"), default=False)
 
     objects = SignedDocumentQuerySet.as_manager()
 

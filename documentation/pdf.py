@@ -18,6 +18,10 @@ def render_note_pdf(note: Note, *, header: dict, signed_at: datetime) -> bytes:
             "pdf/ah253.html",
             {"note": note, "header": header, "sections": note.section_list(), "signed_at": signed_at},
         )
-    # Only local files may be read: a note must never make the server fetch anything.
+    return html_to_pdf(html)
+
+
+def html_to_pdf(html: str) -> bytes:
+    # Only local files may be read: a document must never make the server fetch anything.
     fetcher = URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
     return HTML(string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=fetcher).write_pdf()

@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -23,7 +23,8 @@ from .filing import FilingRefused, filing_channel
 from .models import SECTIONS, Note, SignedDocument, Structure
 from .pdf import render_note_pdf
 
-FORM_NAME = "Notes d'évolution"
+# Documents are named after their form and the patient's file number (DOMAIN.md, Documentation).
+FORM_NAMES = {"AH-253": "Notes d'évolution", "AH-251": "Ordonnances médicales"}
 WRITABLE_OUTCOMES = (Appointment.Status.HELD, Appointment.Status.SWITCHED_TO_PHONE)
 
 
@@ -70,32 +71,16 @@ def sign_note(note: Note, *, by: User) -> Note:
     if not any(text.strip() for text in note.sections.values()):
         raise Invalid(_("The note is empty: write it before signing."), field="sections")
     header = note_header(note, by=by)
-    missing = missing_elements(header)
-    if missing:
-        raise Invalid(_("Missing before signing: %(missing)s.") % {"missing": ", ".join(missing)}, field="header")
     note.status = Note.Status.SIGNED
     signed_at = timezone.now()
-    pdf = render_note_pdf(note, header=header, signed_at=signed_at)
-    document = SignedDocument(
+    document = create_signed_document(
         kind=SignedDocument.Kind.PROGRESS_NOTE,
         patient=note.patient,
-        establishment=note.patient.establishment,
         author=by,
         header=header,
         signed_at=signed_at,
-        pdf=pdf,
-        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-        # Filing waits for the archivist: nothing is pending at the record system yet.
-        delivery_status="done",
+        pdf=render_note_pdf(note, header=header, signed_at=signed_at),
     )
-    for suffix in range(1, 1000):
-        document.file_name = file_name_for(note.patient, suffix)
-        try:
-            with transaction.atomic():
-                document.save()
-            break
-        except IntegrityError:
-            document.pk = None
     note.document = document
     note.save(update_fields=["status", "document", "updated_at"])
     record(
@@ -106,6 +91,47 @@ def sign_note(note: Note, *, by: User) -> Note:
         details={"sha256": document.pdf_sha256, "file_name": document.file_name},
     )
     return note
+
+
+def create_signed_document(
+    *,
+    kind: str,
+    patient: Patient,
+    author: User,
+    header: dict,
+    signed_at: datetime,
+    pdf: bytes,
+    hold_copy: bool = False,
+) -> SignedDocument:
+    """Keep a signed PDF with its fingerprint, named after its form and the patient's file number, in the
+    archives' review queue of the patient's establishment (a copy always goes to the archives).
+
+    Refuses a document that lacks a mandatory element: the archivist would have to return it."""
+    missing = missing_elements(header)
+    if missing:
+        raise Invalid(_("Missing before signing: %(missing)s.") % {"missing": ", ".join(missing)}, field="header")
+    document = SignedDocument(
+        kind=kind,
+        patient=patient,
+        establishment=patient.establishment,
+        author=author,
+        header=header,
+        signed_at=signed_at,
+        pdf=pdf,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        copy_held_for_transmission=hold_copy,
+        # Filing waits for the archivist: nothing is pending at the record system yet.
+        delivery_status="done",
+    )
+    for suffix in range(1, 1000):
+        document.file_name = file_name_for(patient, suffix, form_name=FORM_NAMES[kind])
+        try:
+            with transaction.atomic():
+                document.save()
+            break
+        except IntegrityError:
+            document.pk = None
+    return document
 
 
 @transaction.atomic
@@ -141,12 +167,17 @@ def download_pdf(document: SignedDocument, *, by: User) -> bytes:
 
 
 def note_header(note: Note, *, by: User) -> dict:
+    header = document_header(form="AH-253", patient=note.patient, appointment=note.appointment, author=by)
+    header["addendum_to"] = note.addendum_to.document.file_name if note.addendum_to_id else ""
+    return header
+
+
+def document_header(*, form: str, patient: Patient, appointment: Appointment | None, author: User) -> dict:
     """Every element the AH forms require, as printed (DOMAIN.md, Documentation)."""
-    patient = note.patient
-    appointment = note.appointment
     clinic = appointment.clinic if appointment else None
+    by = author
     header = {
-        "form": "AH-253",
+        "form": form,
         "establishment": patient.establishment.name,
         "installation": clinic.installation.name if clinic else "",
         "clinic": clinic.name if clinic else "",
@@ -166,7 +197,6 @@ def note_header(note: Note, *, by: User) -> dict:
         "author_profession": by.get_profession_display(),
         "author_practice_number": by.practice_number,
         "consent": "",
-        "addendum_to": note.addendum_to.document.file_name if note.addendum_to_id else "",
     }
     if appointment:
         start = local(appointment.start)
@@ -201,9 +231,9 @@ def missing_elements(header: Mapping) -> list[str]:
     return [str(item) for item in missing]
 
 
-def file_name_for(patient: Patient, suffix: int) -> str:
+def file_name_for(patient: Patient, suffix: int, *, form_name: str = FORM_NAMES["AH-253"]) -> str:
     """`Notes d'évolution_012345.pdf`, then `_2`, `_3` for a patient's next notes."""
-    base = f"{FORM_NAME}_{patient.file_number}"
+    base = f"{form_name}_{patient.file_number}"
     return f"{base}.pdf" if suffix == 1 else f"{base}_{suffix}.pdf"
 
 
@@ -281,11 +311,7 @@ def deliver_filing(document_id: int) -> SignedDocument:
         document.delivery_status = "done"
         document.delivered_at = timezone.now()
         document.last_error = ""
-        removed = not settings.FILING_KEEP_COPY and document.pdf is not None
-        if removed:
-            # The record is now the document's home: no copy stays outside it (DOMAIN.md, Documentation).
-            document.pdf = None
-            document.copy_removed_at = timezone.now()
+        removed = _remove_copy_if_done(document)
         document.save()
         record(
             actor=None,
@@ -320,3 +346,39 @@ def redeliver_pending_filings(*, older_than: timedelta = timedelta(minutes=1)) -
     for document_id in ids:
         _hand_over_filing(document_id)
     return len(ids)
+
+
+def _remove_copy_if_done(document: SignedDocument) -> bool:
+    """Once the record holds the document and no transmission needs it, no copy stays outside the
+    record (DOMAIN.md, Documentation). The caller saves the row and records the removal."""
+    done = (
+        document.review_status == SignedDocument.Review.FILED
+        and document.delivery_status == "done"
+        and not document.copy_held_for_transmission
+        and document.pdf is not None
+        and not settings.FILING_KEEP_COPY
+    )
+    if done:
+        document.pdf = None
+        document.copy_removed_at = timezone.now()
+    return done
+
+
+def release_copy(document_id: int) -> SignedDocument:
+    """A transmission no longer needs the PDF: remove it if the record already holds the document."""
+    with transaction.atomic():
+        document = SignedDocument.objects.select_for_update().get(pk=document_id)
+        if not document.copy_held_for_transmission:
+            return document
+        document.copy_held_for_transmission = False
+        removed = _remove_copy_if_done(document)
+        document.save()
+        if removed:
+            record(
+                actor=None,
+                action=AuditEvent.Action.DOCUMENT_COPY_REMOVED,
+                target=document,
+                patient=document.patient,
+                details={"reason": "transmitted_and_filed"},
+            )
+    return document

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "virtualcare",
     "scheduling",
     "documentation",
+    "prescriptions",
     "demo",
 ]
 
@@ -220,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
     "redeliver-pending": {"task": "scheduling.tasks.redeliver_pending_task", "schedule": 60.0},
     "send-due-reminders": {"task": "scheduling.tasks.send_due_reminders_task", "schedule": 300.0},
     "redeliver-pending-filings": {"task": "documentation.tasks.redeliver_pending_filings_task", "schedule": 60.0},
+    "redeliver-pending-transmissions": {
+        "task": "prescriptions.tasks.redeliver_pending_transmissions_task",
+        "schedule": 60.0,
+    },
 }
 
 # Meetings: the provider used when a clinic names none, then one block per provider. Base URLs are
@@ -251,6 +256,29 @@ FILING_DROP_FOLDER = env("FILING_DROP_FOLDER", default=str(VAR_DIR / "filing"))
 FILING_HTTP_URL = env("FILING_HTTP_URL", default="")
 FILING_HTTP_TOKEN = env("FILING_HTTP_TOKEN", default="")
 FILING_KEEP_COPY = env.bool("FILING_KEEP_COPY", default=False)
+
+# Where people reach the portal: links in emails to patients start with it.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+# Cloud fax: one email per fax to the gateway's address for the number (`{digits}@{domain}`), sent
+# from the mailbox registered with the gateway, through its own mail connection.
+FAX_EMAIL_DOMAIN = env("FAX_EMAIL_DOMAIN", default="fax.portail.invalid")
+FAX_ADDRESS_TEMPLATE = env("FAX_ADDRESS_TEMPLATE", default="{digits}@{domain}")
+FAX_SENDER_ADDRESS = env("FAX_SENDER_ADDRESS", default=DEFAULT_FROM_EMAIL)
+FAX_EMAIL_BACKEND = env("FAX_EMAIL_BACKEND", default=EMAIL_BACKEND)
+FAX_EMAIL_HOST = env("FAX_EMAIL_HOST", default=EMAIL_HOST)
+FAX_EMAIL_PORT = env.int("FAX_EMAIL_PORT", default=EMAIL_PORT)
+# The gateway's delivery reports (and read receipts) are posted as raw emails to
+# /transmissions/reports/ with this bearer token (an inbound-mail hook of the mail system); empty
+# turns the endpoint off. The patterns read the gateway's reports.
+TRANSMISSION_REPORTS_TOKEN = env("TRANSMISSION_REPORTS_TOKEN", default="")
+FAX_REPORT_REF_PATTERN = env("FAX_REPORT_REF_PATTERN", default=r"\[ref FAX-(?P<ref>[0-9a-fA-F-]{36})\]")
+FAX_REPORT_DELIVERED_PATTERN = env(
+    "FAX_REPORT_DELIVERED_PATTERN", default=r"(?im)^\s*status:\s*(delivered|success|sent)\b"
+)
+FAX_REPORT_REASON_PATTERN = env("FAX_REPORT_REASON_PATTERN", default=r"(?im)^\s*reason:\s*(?P<reason>.+)$")
+# How long a patient's download link works.
+PATIENT_LINK_DAYS = env.int("PATIENT_LINK_DAYS", default=14)
 
 # Jitsi Meet: signed links when an app id and secret are set, else an unguessable room name.
 JITSI_BASE_URL = env("JITSI_BASE_URL", default="https://meet.jit.si")

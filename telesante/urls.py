@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from consent import api as consent_api
 from directory import api as directory_api
 from documentation import api as documentation_api
+from prescriptions import api as prescriptions_api
 from scheduling import api as scheduling_api
 
 router = DefaultRouter(trailing_slash=True)
@@ -18,6 +19,9 @@ router.register("patients", directory_api.PatientViewSet, basename="patient")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("consents", consent_api.ConsentViewSet, basename="consent")
 router.register("notes", documentation_api.NoteViewSet, basename="note")
+router.register("prescriptions", prescriptions_api.PrescriptionViewSet, basename="prescription")
+router.register("transmissions", prescriptions_api.TransmissionViewSet, basename="transmission")
+router.register("recipients", prescriptions_api.RecipientViewSet, basename="recipient")
 
 api_v1 = [
     path("auth/token/", directory_api.TokenView.as_view(), name="api_token"),
@@ -39,6 +43,7 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("", include("scheduling.urls")),
     path("", include("documentation.urls")),
+    path("", include("prescriptions.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

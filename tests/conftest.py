@@ -7,7 +7,7 @@ from directory.models import ClinicMembership
 from telesante.celery import app
 
 from . import factories
-from .fakes.fixtures import graph_fake, zoom_fake  # noqa: F401  (fixtures shared by every test folder)
+from .fakes.fixtures import fax_gateway, graph_fake, zoom_fake  # noqa: F401  (fixtures shared by every test folder)
 
 Role = ClinicMembership.Role
 

@@ -108,6 +108,9 @@ def graph_message(message: EmailMessage) -> dict[str, Any]:
     headers = {name.lower(): (name, str(value)) for name, value in message.extra_headers.items()}
     if "message-id" in headers:
         graph["internetMessageId"] = headers["message-id"][1]
+    if "disposition-notification-to" in headers:
+        # The SMTP way to ask for a read receipt; Graph has its own flag for it.
+        graph["isReadReceiptRequested"] = True
     custom = [{"name": name, "value": value} for key, (name, value) in headers.items() if key.startswith("x-")]
     if len(custom) > MAX_CUSTOM_HEADERS:
         # Dropping one could drop the marker that makes Exchange encrypt the message (§1.5).

@@ -11,6 +11,7 @@ import pytest
 
 from virtualcare.providers import teams, zoom
 
+from .fax import FaxGateway
 from .graph import GraphFake
 from .zoom import ZoomFake
 
@@ -47,3 +48,15 @@ def zoom_fake(settings) -> Iterator[ZoomFake]:
     finally:
         fake.stop()
         zoom.reset_token_cache()
+
+
+@pytest.fixture
+def fax_gateway(settings) -> Iterator[FaxGateway]:
+    """A running fake email-to-fax gateway, with FAX_EMAIL_* settings pointing at it."""
+    gateway = FaxGateway().start()
+    try:
+        for name, value in gateway.environment().items():
+            setattr(settings, name, value)
+        yield gateway
+    finally:
+        gateway.stop()

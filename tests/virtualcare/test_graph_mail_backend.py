@@ -89,6 +89,20 @@ def test_a_text_only_message_is_sent_as_text(graph_mail):
     assert "internetMessageHeaders" not in sent["message"] and "attachments" not in sent["message"]
 
 
+def test_a_read_receipt_asked_by_header_is_asked_through_graph(graph_mail):
+    message = EmailMessage(
+        "Ordonnance", "Voir le PDF", to=["pharmacie@ssss.gouv.qc.ca"], headers={"Disposition-Notification-To": "a@b.c"}
+    )
+    message.attach("Ordonnances médicales_012345.pdf", b"%PDF-1.7 test", "application/pdf")
+    message.send()
+
+    [call] = sendmail_calls(graph_mail)
+    assert call.status == 202  # the fake checked the body against Graph's sendMail schema
+    [sent] = graph_mail.sent_mail
+    assert sent["message"]["isReadReceiptRequested"] is True
+    assert sent["message"]["attachments"][0]["name"] == "Ordonnances médicales_012345.pdf"
+
+
 def test_a_throttled_send_is_a_retryable_smtp_error_with_its_delay(graph_mail):
     graph_mail.fail_next(429, retry_after=7, path="/sendMail")
 
