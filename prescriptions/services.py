@@ -120,6 +120,9 @@ def save_prescription(
         )
     prescription.instructions = str(prescription.instructions)[:10000]
     prescription.save()
+    if prescription.category != Category.MEDICATION:
+        # Drugs belong to a medication prescription only: they must not print on an imaging order.
+        lines = []
     if lines is not None:
         _replace_lines(prescription, lines)
     return prescription
@@ -255,7 +258,9 @@ def sign_prescription(prescription: Prescription, *, by: User) -> Prescription:
 def transmit(prescription: Prescription, *, by: User, recipient: Recipient | None) -> Transmission:
     """Send a signed prescription to one more recipient (None: the patient), if the rules allow it."""
     prescription = (
-        Prescription.objects.select_for_update().select_related("patient", "document").get(pk=prescription.pk)
+        Prescription.objects.select_for_update(of=("self",))
+        .select_related("patient", "document")
+        .get(pk=prescription.pk)
     )
     if prescription.status != Prescription.Status.SIGNED:
         raise Conflict(_("Sign the prescription before sending it."), code="not_signed")

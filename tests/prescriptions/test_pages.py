@@ -161,3 +161,13 @@ def test_a_bad_phone_is_refused_and_nothing_typed_is_lost(signed_in, patient_a, 
     text = answer.content.decode()
     assert 'role="alert"' in text
     assert "Hydromorphone" in text and "Douleur osseuse" in text and "pas un numéro" in text
+
+
+def test_changing_the_category_drops_the_drugs(signed_in, physician, patient_a, directory):
+    from tests.prescriptions.conftest import draft
+
+    prescription = draft(physician, patient_a, "medication")
+    assert prescription.lines.count() == 1
+    edit = reverse("prescription_edit", kwargs={"public_id": prescription.public_id})
+    assert signed_in.post(edit, {"category": "imaging", "instructions": "Scintigraphie osseuse"}).status_code == 302
+    assert prescription.lines.count() == 0
