@@ -5,6 +5,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -148,5 +149,10 @@ def consent_statement(patient: Patient, *, at: datetime, language: str = "fr") -
 def _latest(patient: Patient, kind: str, party: str, *, at: datetime, appointment_id=None) -> ConsentRecord | None:
     records = ConsentRecord.objects.filter(patient=patient, kind=kind, party=party, given_at__lte=at)
     if appointment_id is not None:
-        records = records.filter(appointment_id=appointment_id)
+        # A consent for one appointment is given for it; a withdrawal or a refusal without an
+        # appointment takes back every one of them.
+        records = records.filter(
+            Q(appointment_id=appointment_id)
+            | Q(appointment_id__isnull=True, decision__in=[Decision.WITHDRAWN, Decision.REFUSED])
+        )
     return records.select_related("recorded_by").latest_first().first()

@@ -2,7 +2,8 @@
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -15,12 +16,41 @@ from audit.models import AuditEvent
 from audit.services import record
 from common.errors import Invalid, NotAllowed
 
-from .models import Clinic, ClinicMembership, Patient, User
+from .models import Clinic, ClinicMembership, Language, Patient, User
 from .nam import normalize as normalize_nam
 from .permissions import Capability, access_patient, clinics_where, patients_visible_to
-from .selectors import record_patient_listing, search_patients
-from .services import PATIENT_EDITABLE_FIELDS, register_patient, update_patient
+from .selectors import label_changed_fields, patient_access_history, record_patient_listing, search_patients
+from .services import PATIENT_EDITABLE_FIELDS, choose_language, register_patient, update_patient
 from .views import SEARCH_RESULT_LIMIT, locked_out
+
+
+class PortalErrorSerializer(serializers.Serializer):
+    """A refusal, as common.api.exception_handler writes it."""
+
+    code = serializers.CharField(required=False, help_text="Stable code for programs, e.g. `not_signed`.")
+    detail = serializers.CharField(help_text="A sentence for people, in the caller's language.")
+    field = serializers.CharField(required=False, help_text="The field at fault, when there is one.")
+
+
+_REFUSALS = {
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description=(
+            "Refused input: `{code, detail, field}` when a rule of the portal refuses it, or each field of a "
+            'malformed body with its sentences (`{"field": ["..."]}`).'
+        ),
+    ),
+    403: OpenApiResponse(PortalErrorSerializer, description="Not allowed for this person."),
+    404: OpenApiResponse(
+        PortalErrorSerializer, description="Missing, or outside what this person covers (the same answer)."
+    ),
+    409: OpenApiResponse(PortalErrorSerializer, description="Conflicts with the current state of the record."),
+}
+
+
+def refusals(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The documented error answers of an operation, for `@extend_schema(responses={...})`."""
+    return {status_code: _REFUSALS[status_code] for status_code in statuses}
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -36,7 +66,11 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            **refusals(400),
+            429: OpenApiResponse(PortalErrorSerializer, description="Locked after repeated failures."),
+        },
     )
     def post(self, request):
         credentials = TokenRequestSerializer(data=request.data)
@@ -91,11 +125,29 @@ class MeSerializer(serializers.ModelSerializer):
         ]
 
 
+class MeUpdateSerializer(serializers.Serializer):
+    preferred_language = serializers.ChoiceField(
+        choices=Language.choices, required=False, help_text="Language of the interface and of the API's sentences."
+    )
+
+
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
-        user = User.objects.prefetch_related("memberships__clinic__installation__establishment").get(pk=request.user.pk)
-        return Response(MeSerializer(user).data)
+        return Response(self._me(request.user))
+
+    @extend_schema(request=MeUpdateSerializer, responses={200: MeSerializer, **refusals(400)})
+    def patch(self, request):
+        """Choose the interface language (as the language menu of the pages does)."""
+        body = MeUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if "preferred_language" in body.validated_data:
+            choose_language(request.user, language=body.validated_data["preferred_language"])
+        return Response(self._me(request.user))
+
+    def _me(self, user: User) -> dict:
+        user = User.objects.prefetch_related("memberships__clinic__installation__establishment").get(pk=user.pk)
+        return MeSerializer(user).data
 
 
 class ClinicViewSet(viewsets.ReadOnlyModelViewSet):
@@ -144,9 +196,28 @@ class PatientSerializer(serializers.ModelSerializer):
         return [str(warning) for warning in patient.nam_warnings()]
 
 
-@extend_schema(
-    parameters=[OpenApiParameter("search", str, description="Name, file number or NAM (send it, never log it).")]
-)
+class AccessEventSerializer(serializers.Serializer):
+    """One line of a patient's access history: who saw or changed the record, when, from where."""
+
+    occurred_at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_username", help_text="Username; empty for the system.")
+    actor_name = serializers.SerializerMethodField()
+    action = serializers.ChoiceField(choices=AuditEvent.Action.choices)
+    action_label = serializers.CharField(source="get_action_display")
+    changed_fields = serializers.ListField(
+        source="changed_labels", child=serializers.CharField(), help_text="Names of the fields a change touched."
+    )
+    channel = serializers.ChoiceField(choices=AuditEvent.Channel.choices)
+    ip_address = serializers.IPAddressField(allow_null=True)
+
+    def get_actor_name(self, event) -> str:
+        return event.actor.get_full_name() if event.actor else ""
+
+
+class PatientSearchSerializer(serializers.Serializer):
+    query = serializers.CharField(max_length=100)
+
+
 class PatientViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -167,6 +238,9 @@ class PatientViewSet(
         capability = Capability.VIEW_PATIENT if self.request.method == "GET" else Capability.CHANGE_PATIENT
         return access_patient(self.request.user, self.kwargs["public_id"], capability=capability)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, description="Name, file number or NAM (better: POST …/search/).")]
+    )
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         record_patient_listing(
@@ -174,17 +248,11 @@ class PatientViewSet(
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(
-        request=inline_serializer("PatientSearch", {"query": serializers.CharField(max_length=100)}),
-        responses=PatientSerializer(many=True),
-    )
-    @action(detail=False, methods=["post"])
-    def search(self, request):
-        """Search by name, file number or NAM in the body, so the words never land in a URL or a log."""
-        query = serializers.CharField(max_length=100).run_validation(request.data.get("query", ""))
-        patients = search_patients(request.user, query, limit=SEARCH_RESULT_LIMIT)
-        return Response(self.get_serializer(patients, many=True).data)
+    @extend_schema(responses={200: PatientSerializer, **refusals(400, 404)})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
+    @extend_schema(responses={201: PatientSerializer, **refusals(400, 403)})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -192,6 +260,7 @@ class PatientViewSet(
         result = register_patient(by=request.user, clinic=clinic, details=serializer.validated_data)
         return Response(self.get_serializer(result.patient).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: PatientSerializer, **refusals(400, 403, 404)})
     def update(self, request, *args, **kwargs):
         patient = self.get_object()
         serializer = self.get_serializer(patient, data=request.data, partial=kwargs.get("partial", False))
@@ -199,6 +268,31 @@ class PatientViewSet(
         serializer.validated_data.pop("clinic", None)
         result = update_patient(patient, by=request.user, details=serializer.validated_data)
         return Response(self.get_serializer(result.patient).data)
+
+    @extend_schema(responses={200: PatientSerializer, **refusals(400, 403, 404)})
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={200: AccessEventSerializer(many=True), **refusals(400, 403, 404)},
+        parameters=[OpenApiParameter("page", int, description="A page number within the paginated result set.")],
+    )
+    @action(detail=True, methods=["get"])
+    def history(self, request, public_id=None):
+        """Who saw or changed this record, newest first (archivists; reading it is itself recorded)."""
+        patient = access_patient(request.user, public_id, capability=Capability.VIEW_PATIENT_HISTORY)
+        page = self.paginate_queryset(patient_access_history(request.user, patient))
+        label_changed_fields(page)
+        return self.get_paginated_response(AccessEventSerializer(page, many=True).data)
+
+    @extend_schema(request=PatientSearchSerializer, responses={200: PatientSerializer(many=True), **refusals(400)})
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def search(self, request):
+        """Search by name, file number or NAM in the body, so the words never land in a URL or a log."""
+        body = PatientSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        patients = search_patients(request.user, body.validated_data["query"], limit=SEARCH_RESULT_LIMIT)
+        return Response(self.get_serializer(patients, many=True).data)
 
     def _clinic_for_registration(self, clinic_id) -> Clinic:
         clinics = clinics_where(self.request.user, Capability.CREATE_PATIENT)

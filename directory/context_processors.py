@@ -16,6 +16,7 @@ def portal(request) -> dict:
             "archives": signed_in and has_capability(user, Capability.REVIEW_DOCUMENTS),
             "transmissions": signed_in
             and (has_capability(user, Capability.PRESCRIBE) or has_capability(user, Capability.REVIEW_DOCUMENTS)),
+            "dashboard": signed_in and has_capability(user, Capability.VIEW_DASHBOARD),
             "admin": signed_in and user.is_staff,
             "api_docs": signed_in,
         },

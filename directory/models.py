@@ -292,6 +292,12 @@ class Patient(BaseModel):
     tablet_loan = models.CharField(
         _("tablet loan"), max_length=12, choices=TabletLoan.choices, default=TabletLoan.NOT_NEEDED
     )
+    travel_distance_km = models.PositiveIntegerField(
+        _("distance to the installation (km, one way)"),
+        null=True,
+        blank=True,
+        help_text=_("What a visit in person would make the patient travel; the managers' figures use it."),
+    )
     imaging_lab = models.ForeignKey(
         "Recipient",
         verbose_name=_("imaging lab chosen by the patient"),

@@ -28,6 +28,11 @@ class Capability:
     RECORD_CONSENT = "consent.record"
     REVIEW_DOCUMENTS = "document.review"
     PRESCRIBE = "prescription.write"
+    VIEW_DASHBOARD = "dashboard.view"
+    # Clinical documents (notes, prescriptions): read by the care team and the archives, written by
+    # the care team. A manager sees figures, not clinical text.
+    READ_CLINICAL = "clinical.read"
+    WRITE_CLINICAL = "clinical.write"
 
 
 # The one table from roles to what they allow.
@@ -41,6 +46,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.BOOK_APPOINTMENT,
             Capability.RECORD_CONSENT,
             Capability.PRESCRIBE,
+            Capability.READ_CLINICAL,
+            Capability.WRITE_CLINICAL,
         }
     ),
     Role.ARCHIVIST: frozenset(
@@ -50,9 +57,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.VIEW_PATIENT_HISTORY,
             Capability.VIEW_APPOINTMENT,
             Capability.REVIEW_DOCUMENTS,
+            Capability.READ_CLINICAL,
         }
     ),
-    Role.MANAGER: frozenset({Capability.VIEW_PATIENT, Capability.VIEW_APPOINTMENT}),
+    Role.MANAGER: frozenset({Capability.VIEW_PATIENT, Capability.VIEW_APPOINTMENT, Capability.VIEW_DASHBOARD}),
 }
 ESTABLISHMENT_WIDE_ROLES = (Role.ARCHIVIST, Role.MANAGER)
 
@@ -108,6 +116,15 @@ def _coverage(user: User, capability: str) -> Q:
         coverage(user, capability, clinic_field="clinics", establishment_field="establishment_id")
     )
     return Q(pk__in=covered.values("pk"))
+
+
+def patients_covered(user: User, capability: str):
+    """The patients over whom the user holds the capability."""
+    if not user.is_authenticated or not user.is_active:
+        return Patient.objects.none()
+    if user.is_superuser:
+        return Patient.objects.all()
+    return Patient.objects.filter(_coverage(user, capability))
 
 
 def patients_visible_to(user: User):

@@ -34,6 +34,7 @@ PATIENT_EDITABLE_FIELDS = (
     "internet_ok",
     "device_ok",
     "tablet_loan",
+    "travel_distance_km",
 )
 
 

@@ -4,13 +4,14 @@ from uuid import UUID
 
 from common.errors import NotFound
 from directory.models import User
-from directory.permissions import Capability, coverage, patients_visible_to
+from directory.permissions import Capability, coverage, patients_covered
 
 from .models import Note, SignedDocument
 
 
 def notes_visible_to(user: User):
-    return Note.objects.filter(patient__in=patients_visible_to(user))
+    """Notes are clinical: the care team of the patient's clinics and the archives read them."""
+    return Note.objects.filter(patient__in=patients_covered(user, Capability.READ_CLINICAL))
 
 
 def access_note(user: User, public_id: UUID | str) -> Note:

@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import record
-from common.errors import Conflict, Invalid, TemporaryFailure
+from common.errors import Conflict, Invalid, NotAllowed, TemporaryFailure
 from common.outbox import hand_over
 from common.time import local
 from consent.services import consent_statement
 from directory.models import Patient, User
+from directory.permissions import Capability, can
 from scheduling.models import Appointment
 
 from .filing import FilingRefused, filing_channel
@@ -139,6 +140,8 @@ def add_addendum(note: Note, *, by: User) -> Note:
     """A correction is a new note that refers to the signed one."""
     if not note.is_signed:
         raise Conflict(_("A draft is corrected directly; an addendum is for a signed note."), code="not_signed")
+    if not can(by, Capability.WRITE_CLINICAL, note.patient):
+        raise NotAllowed(_("Only a professional of the patient's clinics writes an addendum."), code="not_care_team")
     addendum = Note.objects.create(
         patient=note.patient, appointment=note.appointment, author=by, addendum_to=note, structure=Structure.FREE
     )

@@ -15,7 +15,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.models import AuditEvent
 from common.errors import Conflict, Invalid
 from common.time import local
 from directory.permissions import Capability, has_capability
@@ -23,6 +22,7 @@ from scheduling.permissions import access_appointment
 
 from .models import SECTIONS, SignedDocument, Structure
 from .permissions import access_document_for_review, access_note, documents_for_review, returned_documents_of
+from .selectors import document_history
 from .services import (
     add_addendum,
     download_pdf,
@@ -132,7 +132,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     shown = request.GET.get("etat", "pending")
     documents = documents_for_review(request.user).filter(review_status=shown if shown in REVIEW_STATES else "pending")
-    day = parse_date(request.GET.get("jour", "") or "")
+    try:
+        day = parse_date(request.GET.get("jour", "") or "")
+    except ValueError:  # a date that does not exist (2026-02-30): no filter rather than an error page
+        day = None
     if day:
         documents = documents.filter(signed_at__date=day)
     documents = list(documents.search(query).order_by("signed_at", "id")[:200])
@@ -160,16 +163,14 @@ def review_document(request: HttpRequest, public_id) -> HttpResponse:
             messages.error(request, problem.message)
         else:
             return redirect("review_queue")
-    history = AuditEvent.objects.filter(target_id__in=[str(document.public_id), str(document.note.public_id)]).order_by(
-        "occurred_at"
-    )
+    history = document_history(document)
     return render(
         request,
         "documentation/review_document.html",
         {
             "document": document,
             "missing": missing_elements(document.header),
-            "history": history.select_related("actor"),
+            "history": history,
         },
     )
 

@@ -5,24 +5,27 @@ from uuid import UUID
 
 from django.db.models import Q
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from common.errors import Invalid, NotFound
+from common.errors import Invalid, NotAllowed
+from directory.api import refusals
 from directory.models import Recipient
 from directory.permissions import Capability, access_patient, has_capability
 from scheduling.permissions import access_appointment
 
 from .models import Category, MedicationLine, Prescription, Transmission
 from .permissions import access_prescription, access_transmission, prescriptions_visible_to, transmissions_visible_to
-from .selectors import recipient_named
+from .selectors import recipient_candidates, recipient_named
 from .services import (
     EDITABLE_FIELDS,
     cancel_transmission,
     choose_recipient,
+    discard_prescription,
     prescription_pdf,
     retry_transmission,
     save_prescription,
@@ -51,8 +54,8 @@ class TransmissionSerializer(serializers.Serializer):
     status = serializers.CharField(read_only=True)
     attempts = serializers.IntegerField(read_only=True)
     failure_reason = serializers.CharField(read_only=True)
-    sent_at = serializers.DateTimeField(read_only=True)
-    confirmed_at = serializers.DateTimeField(read_only=True)
+    sent_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    confirmed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     confirmation = serializers.CharField(read_only=True)
     cancelled_reason = serializers.CharField(read_only=True)
 
@@ -98,6 +101,14 @@ class TransmissionCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class RecipientSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Recipient
+        fields = ["id", "kind", "name", "address", "city", "postal_code", "phone", "fax", "email"]
+
+
 def _is_uuid(value: str) -> bool:
     try:
         UUID(value)
@@ -134,6 +145,11 @@ class PrescriptionViewSet(
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
+    @extend_schema(responses={200: PrescriptionSerializer, **refusals(400, 404)})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(responses={201: PrescriptionSerializer, **refusals(400, 403, 404, 409)})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -150,11 +166,16 @@ class PrescriptionViewSet(
         prescription = self._write(prescription, data)
         return Response(self.get_serializer(prescription).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: PrescriptionSerializer, **refusals(400, 404, 409)})
     def update(self, request, *args, **kwargs):
         prescription = self.get_object()
         serializer = self.get_serializer(prescription, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         return Response(self.get_serializer(self._write(prescription, serializer.validated_data)).data)
+
+    @extend_schema(responses={200: PrescriptionSerializer, **refusals(400, 404, 409)})
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
 
     def _write(self, prescription: Prescription, data: dict) -> Prescription:
         fields = {name: data[name] for name in EDITABLE_FIELDS if name in data}
@@ -171,18 +192,35 @@ class PrescriptionViewSet(
                 raise Invalid(decision.reason, code=decision.code, field="recipient")
         return access_prescription(self.request.user, prescription.public_id)
 
-    @extend_schema(request=None, responses=PrescriptionSerializer)
+    @extend_schema(request=None, responses={200: PrescriptionSerializer, **refusals(400, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def sign(self, request, public_id=None):
         prescription = sign_prescription(self.get_object(), by=request.user)
         return Response(self.get_serializer(access_prescription(request.user, prescription.public_id)).data)
 
-    @extend_schema(request=TransmitSerializer, responses={201: TransmissionSerializer})
+    @extend_schema(request=None, responses={200: PrescriptionSerializer, **refusals(400, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def discard(self, request, public_id=None):
+        """Abandon a draft (only its prescriber); it disappears from the lists, the history keeps it."""
+        discarded = discard_prescription(self.get_object(), by=request.user)
+        return Response(self.get_serializer(discarded).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, description="Name, city or fax number.")],
+        responses={200: RecipientSerializer(many=True), **refusals(400, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="recipient-candidates", pagination_class=None)
+    def candidates(self, request, public_id=None):
+        """The directory's recipients this prescription's category may go to (the first 30)."""
+        candidates = recipient_candidates(self.get_object(), request.query_params.get("search", ""))
+        return Response(RecipientSerializer(candidates[:30], many=True).data)
+
+    @extend_schema(request=TransmitSerializer, responses={201: TransmissionSerializer, **refusals(400, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def transmit(self, request, public_id=None):
         prescription = self.get_object()
-        if prescription.author_id != request.user.pk and not request.user.is_superuser:
-            raise NotFound()
+        if prescription.author_id != request.user.pk:
+            raise NotAllowed(_("Only the prescriber sends her prescription."))
         body = TransmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         transmission = transmit(
@@ -190,7 +228,9 @@ class PrescriptionViewSet(
         )
         return Response(TransmissionSerializer(transmission).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The signed PDF.")})
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiResponse(description="The signed PDF."), **refusals(400, 404, 409)}
+    )
     @action(detail=True, methods=["get"])
     def pdf(self, request, public_id=None):
         prescription = self.get_object()
@@ -219,26 +259,24 @@ class TransmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses=TransmissionSerializer)
+    @extend_schema(responses={200: TransmissionSerializer, **refusals(400, 404)})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses={200: TransmissionSerializer, **refusals(400, 404, 409)})
     @action(detail=True, methods=["post"])
     def retry(self, request, public_id=None):
         return Response(TransmissionSerializer(retry_transmission(self.get_object(), by=request.user)).data)
 
-    @extend_schema(request=TransmissionCancelSerializer, responses=TransmissionSerializer)
+    @extend_schema(
+        request=TransmissionCancelSerializer, responses={200: TransmissionSerializer, **refusals(400, 404, 409)}
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, public_id=None):
         body = TransmissionCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         transmission = cancel_transmission(self.get_object(), by=request.user, reason=body.validated_data["reason"])
         return Response(TransmissionSerializer(transmission).data)
-
-
-class RecipientSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(source="public_id", read_only=True)
-
-    class Meta:
-        model = Recipient
-        fields = ["id", "kind", "name", "address", "city", "postal_code", "phone", "fax", "email"]
 
 
 class RecipientViewSet(viewsets.ReadOnlyModelViewSet):

@@ -583,6 +583,9 @@ def cancel_transmission(transmission: Transmission, *, by: User, reason: str) ->
         .select_related("prescription__patient")
         .get(pk=transmission.pk)
     )
+    if by.pk != transmission.prescription.author_id and not by.is_superuser:
+        # Where a prescription goes is the prescriber's decision; others may only retry.
+        raise NotAllowed(_("Only the prescriber cancels a transmission of her prescription."), code="not_prescriber")
     if not reason.strip():
         raise Invalid(_("Say why the transmission is cancelled."), field="reason")
     if transmission.status not in (Transmission.Status.QUEUED, Transmission.Status.FAILED):

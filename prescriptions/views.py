@@ -317,7 +317,7 @@ def transmission_cancel(request: HttpRequest, public_id) -> HttpResponse:
     transmission = access_transmission(request.user, public_id)
     try:
         cancel_transmission(transmission, by=request.user, reason=request.POST.get("reason", ""))
-    except (Conflict, Invalid) as problem:
+    except (Conflict, Invalid, NotAllowed) as problem:
         messages.error(request, problem.message)
     else:
         messages.success(request, _("The transmission is cancelled."))

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from common.errors import Invalid
+from directory.api import refusals
 from directory.models import Clinic, Language, MeetingPlatform
 from directory.permissions import Capability, access_patient, clinics_where
 from directory.selectors import record_patient_listing
@@ -22,6 +23,7 @@ from .services import (
     ParticipantDetails,
     book_appointment,
     cancel_appointment,
+    flag_recorded,
     record_outcome,
     reschedule_appointment,
     retry_meeting_and_notices,
@@ -41,8 +43,8 @@ class ParticipantSerializer(serializers.Serializer):
 class MeetingSerializer(serializers.Serializer):
     status = serializers.CharField(source="state")
     provider = serializers.CharField()
-    join_url = serializers.URLField()
-    host_url = serializers.URLField()
+    join_url = serializers.CharField(help_text="The link for the guests; empty until the platform gives one.")
+    host_url = serializers.CharField(help_text="The organizer's link, when the platform has one; else empty.")
     passcode = serializers.CharField()
     error = serializers.CharField(source="last_error")
 
@@ -69,6 +71,7 @@ class AppointmentSerializer(serializers.Serializer):
     participants = ParticipantSerializer(many=True, required=False, write_only=True)
     status = serializers.CharField(read_only=True)
     outcome_details = serializers.CharField(read_only=True)
+    recorded = serializers.BooleanField(read_only=True, help_text="The meeting was recorded (with both consents).")
     organizer = serializers.CharField(source="organizer.username", read_only=True)
     meeting = MeetingSerializer(read_only=True, allow_null=True)
     people = serializers.SerializerMethodField()
@@ -102,15 +105,6 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("from", datetime, description="Appointments ending after this moment (ISO 8601)."),
-        OpenApiParameter("to", datetime, description="Appointments starting before this moment (ISO 8601)."),
-        OpenApiParameter("organizer", str, description="Username of the organizer."),
-        OpenApiParameter("clinic", str, description="Public id of the clinic."),
-        OpenApiParameter("status", str, description="scheduled, held, cancelled..."),
-    ]
-)
 class AppointmentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -138,11 +132,26 @@ class AppointmentViewSet(
     def get_object(self):
         return access_appointment(self.request.user, self.kwargs["public_id"])
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", datetime, description="Appointments ending after this moment (ISO 8601)."),
+            OpenApiParameter("to", datetime, description="Appointments starting before this moment (ISO 8601)."),
+            OpenApiParameter("organizer", str, description="Username of the organizer."),
+            OpenApiParameter("clinic", str, description="Public id of the clinic."),
+            OpenApiParameter("status", str, description="scheduled, held, cancelled..."),
+        ],
+        responses={200: AppointmentSerializer(many=True), **refusals(400)},
+    )
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         record_patient_listing(request.user, list({a.patient for a in page}), query_kind="appointments")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(responses={200: AppointmentSerializer, **refusals(400, 404)})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(responses={201: AppointmentSerializer, **refusals(400, 403, 404, 409)})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -171,7 +180,7 @@ class AppointmentViewSet(
         )
         return Response(self._read(appointment), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CancelSerializer, responses=AppointmentSerializer)
+    @extend_schema(request=CancelSerializer, responses={200: AppointmentSerializer, **refusals(400, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def cancel(self, request, public_id=None):
         appointment = access_appointment(request.user, public_id, for_change=True)
@@ -181,7 +190,7 @@ class AppointmentViewSet(
             self._read(cancel_appointment(appointment, by=request.user, reason=body.validated_data["reason"]))
         )
 
-    @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer)
+    @extend_schema(request=RescheduleSerializer, responses={200: AppointmentSerializer, **refusals(400, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def reschedule(self, request, public_id=None):
         appointment = access_appointment(request.user, public_id, for_change=True)
@@ -190,7 +199,7 @@ class AppointmentViewSet(
         moved = reschedule_appointment(appointment, by=request.user, **body.validated_data)
         return Response(self._read(moved))
 
-    @extend_schema(request=OutcomeSerializer, responses=AppointmentSerializer)
+    @extend_schema(request=OutcomeSerializer, responses={200: AppointmentSerializer, **refusals(400, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def outcome(self, request, public_id=None):
         appointment = access_appointment(request.user, public_id, for_change=True)
@@ -199,11 +208,18 @@ class AppointmentViewSet(
         closed = record_outcome(appointment, by=request.user, **body.validated_data)
         return Response(self._read(closed))
 
-    @extend_schema(request=None, responses=AppointmentSerializer)
+    @extend_schema(request=None, responses={200: AppointmentSerializer, **refusals(400, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def retry(self, request, public_id=None):
         appointment = access_appointment(request.user, public_id, for_change=True)
         return Response(self._read(retry_meeting_and_notices(appointment, by=request.user)))
+
+    @extend_schema(request=None, responses={200: AppointmentSerializer, **refusals(400, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def recorded(self, request, public_id=None):
+        """Flag the meeting as recorded; refused (409) without the recording consent of both parties."""
+        appointment = access_appointment(request.user, public_id, for_change=True)
+        return Response(self._read(flag_recorded(appointment, by=request.user)))
 
     def _read(self, appointment: Appointment) -> dict:
         fresh = Appointment.objects.for_agenda().get(pk=appointment.pk)

@@ -3,7 +3,7 @@
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from celery import chain
@@ -173,7 +173,9 @@ def _times(details: BookingDetails) -> tuple[datetime, datetime]:
     elif details.start is None:
         raise ValidationError({"start": _("Give the date and time of the meeting.")})
     else:
-        start = details.start
+        # In UTC before adding the duration: an aware local time adds wall-clock minutes, and a
+        # 30-minute meeting at 01:30 on the night the clock falls back would last 90.
+        start = details.start.astimezone(UTC)
         if start < timezone.now() - PAST_GRACE:
             raise ValidationError({"start": _("This time has passed: choose a time to come.")})
     return start, start + timedelta(minutes=details.duration_minutes)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "health_check",  # its status page template, for a person opening /health/ in a browser
     "django.forms",
     "rest_framework",
     "rest_framework.authtoken",
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
     "scheduling",
     "documentation",
     "prescriptions",
+    "dashboards",
+    "fhir_r4",
     "demo",
 ]
 
@@ -277,6 +280,10 @@ FAX_REPORT_DELIVERED_PATTERN = env(
     "FAX_REPORT_DELIVERED_PATTERN", default=r"(?im)^\s*status:\s*(delivered|success|sent)\b"
 )
 FAX_REPORT_REASON_PATTERN = env("FAX_REPORT_REASON_PATTERN", default=r"(?im)^\s*reason:\s*(?P<reason>.+)$")
+# A fax without the gateway's confirmation after this long counts as unconfirmed on the dashboard.
+FAX_CONFIRMATION_HOURS = env.int("FAX_CONFIRMATION_HOURS", default=4)
+# Travel avoided: the distance on the patient's file, driven at this average speed.
+TRAVEL_AVERAGE_KMH = env.int("TRAVEL_AVERAGE_KMH", default=70)
 # How long a patient's download link works.
 PATIENT_LINK_DAYS = env.int("PATIENT_LINK_DAYS", default=14)
 

@@ -18,7 +18,9 @@ router.register("clinics", directory_api.ClinicViewSet, basename="clinic")
 router.register("patients", directory_api.PatientViewSet, basename="patient")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("consents", consent_api.ConsentViewSet, basename="consent")
+router.register("consent-scripts", consent_api.ConsentScriptViewSet, basename="consent-script")
 router.register("notes", documentation_api.NoteViewSet, basename="note")
+router.register("documents", documentation_api.DocumentViewSet, basename="document")
 router.register("prescriptions", prescriptions_api.PrescriptionViewSet, basename="prescription")
 router.register("transmissions", prescriptions_api.TransmissionViewSet, basename="transmission")
 router.register("recipients", prescriptions_api.RecipientViewSet, basename="recipient")
@@ -44,6 +46,8 @@ urlpatterns = [
     path("", include("scheduling.urls")),
     path("", include("documentation.urls")),
     path("", include("prescriptions.urls")),
+    path("", include("dashboards.urls")),
+    path("fhir/r4/", include("fhir_r4.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

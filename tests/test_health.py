@@ -17,6 +17,16 @@ def test_the_health_endpoint_reports_the_database_and_storage(live_server):
     assert any(name.startswith("Database") for name in checks)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_person_opening_the_health_page_in_a_browser_reads_it(live_server):
+    request = urllib.request.Request(live_server.url + "/health/", headers={"Accept": "text/html"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        status, page = response.status, response.read().decode()
+
+    assert status == 200
+    assert "Database" in page
+
+
 def test_every_page_carries_a_content_security_policy_without_inline_scripts(client, db):
     response = client.get("/connexion/")
 

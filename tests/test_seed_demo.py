@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
+from django.utils import timezone
 
 from directory import nam
 from directory.models import ClinicMembership, Patient, Recipient, User
@@ -20,7 +21,10 @@ def test_seed_demo_creates_one_account_per_role_and_is_idempotent():
     counts = (User.objects.count(), Patient.objects.count(), Recipient.objects.count(), Appointment.objects.count())
     call_command("seed_demo", verbosity=0)
 
-    assert counts[3] == 1  # a Jitsi meeting booked like any other, for the demo's agenda
+    # A Jitsi meeting booked like any other for the demo's agenda, and eight weeks of history
+    # (two meetings each weekday) for the managers' dashboard.
+    assert Appointment.objects.filter(start__gte=timezone.now()).count() == 1
+    assert counts[3] == 1 + 2 * 40
     assert (
         User.objects.count(),
         Patient.objects.count(),

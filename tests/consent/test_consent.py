@@ -82,6 +82,28 @@ def test_recording_needs_both_parties_for_this_meeting(nurse, louise, meeting_no
     assert flag_recorded(meeting_now, by=nurse).recorded
 
 
+def test_a_withdrawal_of_recording_consent_stops_recording_for_every_meeting(nurse, louise, meeting_now):
+    from consent.services import recording_consented, withdraw_consent
+
+    for party in ("patient", "professional"):
+        record_consent(
+            by=nurse,
+            patient=louise,
+            kind="recording",
+            granted=True,
+            language="fr",
+            party=party,
+            appointment_id=meeting_now.public_id,
+        )
+    assert recording_consented(louise, meeting_now.public_id)
+
+    withdraw_consent(by=nurse, patient=louise, kind="recording")
+
+    assert not recording_consented(louise, meeting_now.public_id)
+    with pytest.raises(Conflict):
+        flag_recorded(meeting_now, by=nurse)
+
+
 def test_personal_email_needs_its_consent_after_the_warning(nurse, louise):
     with pytest.raises(NotAllowed):
         require_personal_email_consent(louise)

@@ -3,6 +3,7 @@
 import pytest
 
 from prescriptions.models import Prescription, Transmission
+from tests import factories
 from tests.conftest import api_as
 
 MEDICATION = {
@@ -71,7 +72,14 @@ def test_write_address_sign_and_follow(
 
 
 def test_cancel_then_choose_another_pharmacy(
-    as_physician, physician, patient_a, directory, fax_gateway, eager_workers, django_capture_on_commit_callbacks
+    as_physician,
+    physician,
+    clinic_a,
+    patient_a,
+    directory,
+    fax_gateway,
+    eager_workers,
+    django_capture_on_commit_callbacks,
 ):
     fax_gateway.refuse_next(1, code=550, reason="5.1.1 Numéro hors service")
     created = as_physician.post(
@@ -84,6 +92,11 @@ def test_cancel_then_choose_another_pharmacy(
     (failed,) = as_physician.get(f"/api/v1/prescriptions/{created['id']}/").json()["transmissions"]
     assert failed["status"] == "failed" and "hors service" in failed["failure_reason"]
     assert as_physician.post(f"/api/v1/transmissions/{failed['id']}/cancel/", {}, format="json").status_code == 400
+    colleague = factories.staff(clinic_a, "professional", username="collegue", profession="physician")
+    refused = api_as(colleague).post(
+        f"/api/v1/transmissions/{failed['id']}/cancel/", {"reason": "Autre pharmacie"}, format="json"
+    )
+    assert refused.status_code == 403
     cancelled = as_physician.post(
         f"/api/v1/transmissions/{failed['id']}/cancel/", {"reason": "Numéro hors service"}, format="json"
     )

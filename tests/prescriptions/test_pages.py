@@ -134,6 +134,9 @@ def test_the_archivist_follows_the_transmissions(
     assert Transmission.objects.get().status == "sent"
     queue = client.get(reverse("review_queue"))
     assert prescription.document.file_name in queue.content.decode()
+    review = client.get(reverse("review_document", kwargs={"public_id": prescription.document.public_id}))
+    assert review.status_code == 200
+    assert client.get(reverse("review_queue"), {"jour": "2026-13-45"}).status_code == 200
 
 
 def test_the_patient_page_lists_prescriptions(signed_in, physician, patient_a, directory):

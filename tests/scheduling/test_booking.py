@@ -73,6 +73,18 @@ def test_a_second_booking_at_the_same_time_is_refused_naming_the_first(nurse, lo
     assert Appointment.objects.count() == 1
 
 
+def test_a_meeting_on_the_night_the_clock_falls_back_lasts_what_was_asked(nurse, louise, clinic_a):
+    montreal = ZoneInfo("America/Montreal")
+    first = datetime(2027, 11, 7, 1, 30, tzinfo=montreal, fold=0)  # 01:30 EDT
+    second = datetime(2027, 11, 7, 1, 30, tzinfo=montreal, fold=1)  # 01:30 EST, an hour later
+
+    one = book_appointment(by=nurse, patient=louise, clinic=clinic_a, details=video(start=first))
+    two = book_appointment(by=nurse, patient=louise, clinic=clinic_a, details=video(start=second))
+
+    assert one.end - one.start == two.end - two.start == timedelta(minutes=30)
+    assert two.start - one.start == timedelta(hours=1)
+
+
 def test_back_to_back_meetings_are_allowed(nurse, louise, clinic_a):
     book_appointment(by=nurse, patient=louise, clinic=clinic_a, details=video(start=tomorrow_at(10)))
     book_appointment(by=nurse, patient=louise, clinic=clinic_a, details=video(start=tomorrow_at(10, 30)))

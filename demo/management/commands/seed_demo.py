@@ -4,13 +4,14 @@ Idempotent: a second run finds what the first created and changes nothing. Refus
 DJANGO_DEBUG off unless --force, because the demo accounts share one known password.
 """
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from consent.models import ConsentKind, ConsentRecord
 from directory import nam
 from directory.models import (
     Clinic,
@@ -27,6 +28,7 @@ from directory.models import (
 )
 from scheduling.models import Appointment
 from scheduling.services import BookingDetails, ParticipantDetails, book_appointment
+from virtualcare.models import Meeting
 
 DEMO_PASSWORD = "telesante-demo"
 
@@ -159,6 +161,8 @@ class Command(BaseCommand):
             self.seed_other_clinic_patient(other_clinic)
             self.seed_recipients(clinic.establishment)
         self.seed_meeting(clinic)
+        with transaction.atomic():
+            self.seed_history(clinic)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready. Accounts: "
@@ -232,6 +236,7 @@ class Command(BaseCommand):
                     "internet_ok": index % 4 != 3,
                     "device_ok": index % 5 != 4,
                     "tablet_loan": TabletLoan.LENT if index % 5 == 4 else TabletLoan.NOT_NEEDED,
+                    "travel_distance_km": 12 + 17 * index if index % 3 else None,
                 },
             )
             if created:
@@ -262,7 +267,7 @@ class Command(BaseCommand):
         """A Jitsi meeting tomorrow at 10:00, booked like any other: the worker makes its link and
         writes the invitations under var/mail/. Booked once, on the first run."""
         nurse = User.objects.get(username="infirmiere")
-        if Appointment.objects.filter(organizer=nurse).exists():
+        if Appointment.objects.filter(organizer=nurse, start__gte=timezone.now()).exists():
             return
         tomorrow = (timezone.localtime() + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
         book_appointment(
@@ -283,6 +288,70 @@ class Command(BaseCommand):
                 ParticipantDetails(role="caregiver", name="Paul Côté", email="paul.cote@example.com", language="fr")
             ],
         )
+
+    def seed_history(self, clinic: Clinic) -> None:
+        """Eight weeks of past meetings, so that the managers' dashboard has something to show: written
+        as history (the booking service refuses the past), with a few failures among them."""
+        nurse = User.objects.get(username="infirmiere")
+        today = timezone.localdate()
+        first_day = today - timedelta(days=56)
+        if Appointment.objects.filter(organizer=nurse, start__lt=timezone.now()).exists():
+            return
+        patients = list(Patient.objects.filter(clinics=clinic).order_by("file_number"))
+        # Louise Côté (French) and the English-speaking 012349 have no consent yet: the demo shows it
+        # being captured, and the dashboard's coverage is not a flattering 100 %.
+        for patient in [patient for patient in patients if patient.file_number not in ("012345", "012349")]:
+            ConsentRecord.objects.create(
+                patient=patient,
+                kind=ConsentKind.TELEHEALTH,
+                decision=ConsentRecord.Decision.GRANTED,
+                language=patient.preferred_language,
+                recorded_by=nurse,
+                given_at=timezone.make_aware(datetime.combine(first_day, time(8))),
+            )
+        platforms = ["teams", "zoom", "jitsi"]
+        outcomes = [Appointment.Status.HELD] * 6 + [
+            Appointment.Status.PATIENT_ABSENT,
+            Appointment.Status.SWITCHED_TO_PHONE,
+            Appointment.Status.TECHNICAL_FAILURE,
+            Appointment.Status.CANCELLED,
+        ]
+        number = 0
+        for offset in range(56):
+            day = first_day + timedelta(days=offset)
+            if day.weekday() >= 5:
+                continue
+            for hour in (9, 14):
+                number += 1
+                start = timezone.make_aware(datetime.combine(day, time(hour))).astimezone(UTC)
+                modality = Appointment.Modality.PHONE if number % 7 == 0 else Appointment.Modality.VIDEO
+                platform = platforms[number % 3] if modality == Appointment.Modality.VIDEO else ""
+                meeting = None
+                if platform:
+                    failed = number % 23 == 0
+                    meeting = Meeting.objects.create(
+                        provider=platform,
+                        subject=f"Téléconsultation — {clinic.name}",
+                        start=start,
+                        end=start + timedelta(minutes=30),
+                        organizer_email=nurse.email,
+                        delivery_status="failed" if failed else "done",
+                        last_error="Zoom: 429 Too Many Requests (daily limit)" if failed else "",
+                        join_url="" if failed else f"https://meet.jit.si/demo-{number}",
+                    )
+                Appointment.objects.create(
+                    patient=patients[(number // 2) % len(patients)],
+                    clinic=clinic,
+                    organizer=nurse,
+                    start=start,
+                    end=start + timedelta(minutes=30),
+                    kind=Appointment.Kind.IMMEDIATE if number % 9 == 0 else Appointment.Kind.SCHEDULED,
+                    modality=modality,
+                    platform=platform,
+                    reason="between_cycles",
+                    status=outcomes[number % len(outcomes)],
+                    meeting=meeting,
+                )
 
     def seed_recipients(self, establishment: Establishment) -> None:
         SecureEmailDomain.objects.get_or_create(
