@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-embedded lint check-deploy messages setup system-packages system-packages-test clean
+.PHONY: run test test-embedded lint audit-check check-deploy messages setup system-packages system-packages-test clean
 
 run: setup
 	$(PY) manage.py migrate --no-input
@@ -60,6 +60,14 @@ locale/.compiled: $(wildcard locale/*/LC_MESSAGES/django.po) $(VENV)/.installed
 messages: $(VENV)/.installed
 	DJANGO_DEBUG=true $(PY) manage.py makemessages -l fr -l en --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench
 	$(PY) scripts/english_catalogue.py locale/en/LC_MESSAGES/django.po
+
+# The audit trail's hash chain, verified on a scratch database after the demo's journeys wrote to it
+# (DATABASE_URL if set, else an embedded database under var/audit-check/).
+audit-check: $(VENV)/.installed
+	rm -rf var/audit-check && mkdir -p var/audit-check
+	DJANGO_DEBUG=true PORTAL_VAR_DIR=$(CURDIR)/var/audit-check $(PY) manage.py migrate --no-input -v0
+	DJANGO_DEBUG=true PORTAL_VAR_DIR=$(CURDIR)/var/audit-check $(PY) manage.py seed_demo
+	DJANGO_DEBUG=true PORTAL_VAR_DIR=$(CURDIR)/var/audit-check $(PY) manage.py verify_audit_chain
 
 check-deploy: $(VENV)/.installed
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))') \

@@ -2,11 +2,12 @@
 
 Rows are only ever added. The model refuses updates and deletes, the admin shows them read-only,
 and the database itself refuses an UPDATE (and, on PostgreSQL, a DELETE) through a trigger.
-Rows hold identifiers and categories, never the health information itself.
+Rows hold identifiers and categories, never the health information itself. Each row carries the
+hash of the one before it (see `audit.chain`), so that a changed or deleted row shows.
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,9 @@ from common.models import AppendOnlyModel, AppendOnlyQuerySet
 class AuditEventQuerySet(AppendOnlyQuerySet):
     def for_patient(self, patient_public_id) -> "AuditEventQuerySet":
         return self.filter(patient_id=patient_public_id).select_related("actor").order_by("-occurred_at", "-id")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise TypeError("Audit events join the hash chain one at a time: use audit.services.record().")
 
 
 class AuditEvent(AppendOnlyModel):
@@ -82,6 +86,8 @@ class AuditEvent(AppendOnlyModel):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    previous_hash = models.CharField(_("previous entry's hash"), max_length=64, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -90,6 +96,18 @@ class AuditEvent(AppendOnlyModel):
         verbose_name_plural = _("audit events")
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["actor", "-occurred_at"], name="audit_actor_recent")]
+        # The chain cannot fork: two entries never follow the same one.
+        constraints = [models.UniqueConstraint(fields=["previous_hash"], name="audit_chain_no_fork")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            return super().save(*args, **kwargs)  # refuses: rows are never changed
+        from .chain import link
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            link(self, using)  # id, previous_hash and hash, under the appenders' lock
+            models.Model.save(self, *args, **{**kwargs, "using": using, "force_insert": True})
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"

@@ -6,7 +6,10 @@ from uuid import UUID
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from . import context
+from .chain import ChainBreak, ChainReport, verify_chain
 from .models import AuditEvent
+
+__all__ = ["ChainBreak", "ChainReport", "record", "verify_chain"]
 
 
 class HasPublicId(Protocol):
@@ -22,7 +25,10 @@ def record(
     details: dict[str, Any] | None = None,
     target_id: str = "",
 ) -> AuditEvent:
-    """Append one event. `details` holds identifiers and field names only, never health information."""
+    """Append one event. `details` holds identifiers and field names only, never health information.
+
+    The event joins the hash chain (audit.chain) under a lock held until the surrounding transaction ends.
+    """
     where = context.current()
     authenticated = actor is not None and actor.is_authenticated
     return AuditEvent.objects.create(

@@ -164,6 +164,9 @@ class User(AbstractUser):
     preferred_language = models.CharField(
         _("interface language"), max_length=2, choices=settings.LANGUAGES, default="fr"
     )
+    # Raised when the person signs out: every session opened before (another workstation, a
+    # forgotten browser) ends at its next request.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("staff member")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
@@ -140,3 +141,8 @@ def record_imaging_lab_choice(patient: Patient, *, lab: Recipient, by: User) -> 
         details={"imaging_lab": lab.name, "previous_imaging_lab": previous},
     )
     return patient
+
+
+def end_other_sessions(user: User) -> None:
+    """Every session of the person ends at its next request (see directory.middleware)."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)

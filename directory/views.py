@@ -24,7 +24,7 @@ from .permissions import (
     clinics_where,
 )
 from .selectors import label_changed_fields, patient_access_history, patient_page, recent_patients_of, search_patients
-from .services import choose_language, register_patient, update_patient
+from .services import choose_language, end_other_sessions, register_patient, update_patient
 
 SEARCH_RESULT_LIMIT = 50
 
@@ -33,11 +33,25 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
 
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("expired"):
+            messages.info(request, _("Your session has ended: sign in again."))
+        return super().get(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         # The account's language wins over the workstation's cookie, which may be a colleague's.
         remember_language(self.request, response, form.get_user().preferred_language)
         return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Signing out here signs the person out everywhere."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            end_other_sessions(request.user)
+        return super().post(request, *args, **kwargs)
 
 
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:

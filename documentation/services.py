@@ -65,10 +65,10 @@ def sign_note(note: Note, *, by: User) -> Note:
     """Sign: the identification is frozen, the PDF made and its SHA-256 kept; the note becomes read-only
     and goes to the archives' review queue of the patient's establishment."""
     note = Note.objects.select_for_update().get(pk=note.pk)
-    if note.is_signed:
-        return note
     if note.author_id != by.pk:
         raise Conflict(_("Only the author signs her note."), code="not_author")
+    if note.is_signed:
+        return note
     if not any(text.strip() for text in note.sections.values()):
         raise Invalid(_("The note is empty: write it before signing."), field="sections")
     header = note_header(note, by=by)

@@ -273,9 +273,10 @@ class TransmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, public_id=None):
+        transmission = self.get_object()  # first: who may not see it gets a 404, whatever the body
         body = TransmissionCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        transmission = cancel_transmission(self.get_object(), by=request.user, reason=body.validated_data["reason"])
+        transmission = cancel_transmission(transmission, by=request.user, reason=body.validated_data["reason"])
         return Response(TransmissionSerializer(transmission).data)
 
 

@@ -174,10 +174,10 @@ def choose_recipient(
 
 def _locked_draft(prescription: Prescription, *, by: User) -> Prescription:
     prescription = Prescription.objects.select_for_update().select_related("patient").get(pk=prescription.pk)
-    if not prescription.is_draft:
-        raise Conflict(_("A signed prescription cannot be changed: write a new one."), code="signed")
     if prescription.author_id != by.pk:
         raise Conflict(_("Only the prescriber changes her prescription."), code="not_author")
+    if not prescription.is_draft:
+        raise Conflict(_("A signed prescription cannot be changed: write a new one."), code="signed")
     return prescription
 
 

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "directory.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -137,6 +138,7 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions end after inactivity: every request pushes the expiry forward.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -224,6 +226,7 @@ CELERY_BEAT_SCHEDULE = {
     "redeliver-pending": {"task": "scheduling.tasks.redeliver_pending_task", "schedule": 60.0},
     "send-due-reminders": {"task": "scheduling.tasks.send_due_reminders_task", "schedule": 300.0},
     "redeliver-pending-filings": {"task": "documentation.tasks.redeliver_pending_filings_task", "schedule": 60.0},
+    "verify-audit-chain": {"task": "audit.tasks.verify_audit_chain_task", "schedule": 24 * 3600.0},
     "redeliver-pending-transmissions": {
         "task": "prescriptions.tasks.redeliver_pending_transmissions_task",
         "schedule": 60.0,

@@ -120,3 +120,23 @@ def test_the_api_lists_the_rows_behind_a_failure_count(march, manager_a, manager
     )
     assert elsewhere.json() == []
     assert api_as(manager_a).get("/api/v1/dashboard/failures/", {"kind": "everything"}).status_code == 400
+
+
+def test_the_manager_of_clinic_a_sees_nothing_of_clinic_b_anywhere(client, march, manager_a, clinic_b):
+    """Page, CSV, API and FHIR: clinic B's patient and its meeting never show."""
+    from scheduling.models import Appointment
+
+    theirs = Appointment.objects.get(clinic=clinic_b)
+    client.force_login(manager_a)
+    csv_text = client.get(reverse("dashboard_csv"), MARCH).content.decode("utf-8-sig")
+    assert "meetings,total,7" in csv_text.splitlines()
+    assert client.get(reverse("dashboard"), {**MARCH, "clinic": str(clinic_b.public_id)}).status_code == 400
+
+    api = api_as(manager_a)
+    patient_b = theirs.patient
+    assert api.get(f"/api/v1/patients/{patient_b.public_id}/").status_code == 404
+    assert api.get(f"/api/v1/appointments/{theirs.public_id}/").status_code == 404
+    assert api.get(f"/fhir/r4/Patient/{patient_b.public_id}").status_code == 404
+    assert api.get(f"/fhir/r4/Appointment/{theirs.public_id}").status_code == 404
+    bundle = api.get("/fhir/r4/Appointment", {"patient": str(patient_b.public_id)}).json()
+    assert bundle["total"] == 0
