@@ -91,7 +91,10 @@ def link(event, using: str) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One appender at a time: the lock is held until the transaction commits, so the next
-            # appender reads this row as the latest. The read is a statement of its own, taken after
+            # appender reads this row as the latest. Hence the portal locks rows with FOR NO KEY UPDATE
+            # (select_for_update(no_key=True)): a plain FOR UPDATE would block the foreign-key checks
+            # made at commit by a transaction holding this lock, and deadlock with it.
+            # The read is a statement of its own, taken after
             # the lock (a statement's snapshot dates from its start). Ids come from the sequence.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cursor.execute(
@@ -111,7 +114,13 @@ def link(event, using: str) -> None:
             )
             new_id, latest = cursor.fetchone()
         else:
-            last = model._base_manager.using(using).select_for_update().order_by("-id").values("id", "hash").first()
+            last = (
+                model._base_manager.using(using)
+                .select_for_update(no_key=True)
+                .order_by("-id")
+                .values("id", "hash")
+                .first()
+            )
             new_id, latest = (last["id"] + 1, last["hash"]) if last else (1, None)
     event.id = new_id
     event.previous_hash = latest if latest is not None else GENESIS

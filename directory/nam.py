@@ -63,8 +63,13 @@ def decode(value: str, *, today: date | None = None) -> DecodedNam:
             raise NamError("date") from None
         if birth <= today:
             break
-    fourteen = f"{nam[:4]}{birth.year:04d}{sex}{month:02d}{day:02d}{nam[10]}"
-    return DecodedNam(nam=nam, birth_date=birth, sex_on_card=sex, check_digit_ok=check_digit(fourteen) == int(nam[11]))
+    # The check digit covers the four-digit year, which the card does not show: a patient born in
+    # 1925 and one born in 2025 carry the same digits, so either century may check out.
+    check_digit_ok = any(
+        check_digit(f"{nam[:4]}{year:04d}{sex}{month:02d}{day:02d}{nam[10]}") == int(nam[11])
+        for year in (birth.year, birth.year - 100)
+    )
+    return DecodedNam(nam=nam, birth_date=birth, sex_on_card=sex, check_digit_ok=check_digit_ok)
 
 
 def _century_guess(year_2: int, today: date) -> int:

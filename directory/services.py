@@ -71,7 +71,7 @@ def register_patient(*, by: User, clinic: Clinic, details: Mapping[str, Any]) ->
 @transaction.atomic
 def update_patient(patient: Patient, *, by: User, details: Mapping[str, Any]) -> PatientResult:
     """Change a patient's information; the audit trail keeps which fields changed, not their values."""
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
     before = {name: getattr(patient, name) for name in PATIENT_EDITABLE_FIELDS}
     _apply(patient, details)
     _save_checked(patient)

@@ -47,7 +47,7 @@ def start_note(*, by: User, appointment: Appointment, structure: str = Structure
 @transaction.atomic
 def save_draft(note: Note, *, by: User, structure: str, sections: Mapping[str, str]) -> Note:
     """Keep what is typed; a signed note refuses any change."""
-    note = Note.objects.select_for_update().get(pk=note.pk)
+    note = Note.objects.select_for_update(no_key=True).get(pk=note.pk)
     _refuse_if_signed(note)
     if note.author_id != by.pk:
         raise Conflict(_("Only the author edits her note."), code="not_author")
@@ -64,7 +64,7 @@ def save_draft(note: Note, *, by: User, structure: str, sections: Mapping[str, s
 def sign_note(note: Note, *, by: User) -> Note:
     """Sign: the identification is frozen, the PDF made and its SHA-256 kept; the note becomes read-only
     and goes to the archives' review queue of the patient's establishment."""
-    note = Note.objects.select_for_update().get(pk=note.pk)
+    note = Note.objects.select_for_update(no_key=True).get(pk=note.pk)
     if note.author_id != by.pk:
         raise Conflict(_("Only the author signs her note."), code="not_author")
     if note.is_signed:
@@ -248,7 +248,7 @@ def _refuse_if_signed(note: Note) -> None:
 @transaction.atomic
 def return_document(document: SignedDocument, *, by: User, reason: str) -> SignedDocument:
     """Send the document back to its author with the reason; she corrects it with an addendum."""
-    document = SignedDocument.objects.select_for_update().get(pk=document.pk)
+    document = SignedDocument.objects.select_for_update(no_key=True).get(pk=document.pk)
     if not reason.strip():
         raise Invalid(_("Say why the document is returned."), field="reason")
     if document.review_status != SignedDocument.Review.PENDING:
@@ -264,7 +264,7 @@ def return_document(document: SignedDocument, *, by: User, reason: str) -> Signe
 @transaction.atomic
 def file_document(document: SignedDocument, *, by: User, record_reference: str = "") -> SignedDocument:
     """File into the patient's record: the delivery to the record system follows through the outbox."""
-    document = SignedDocument.objects.select_for_update().get(pk=document.pk)
+    document = SignedDocument.objects.select_for_update(no_key=True).get(pk=document.pk)
     if document.review_status == SignedDocument.Review.FILED:
         return document
     document.review_status = SignedDocument.Review.FILED
@@ -294,7 +294,7 @@ def deliver_filing(document_id: int) -> SignedDocument:
     """Put the PDF into the record system once, keep the receipt, then remove the portal's copy if the
     rules say so (recorded). Raises TemporaryFailure when worth retrying."""
     with transaction.atomic():
-        document = SignedDocument.objects.select_for_update().get(pk=document_id)
+        document = SignedDocument.objects.select_for_update(no_key=True).get(pk=document_id)
         if document.delivery_status != "pending" or document.review_status != SignedDocument.Review.FILED:
             return document
         document.attempts += 1
@@ -309,7 +309,7 @@ def deliver_filing(document_id: int) -> SignedDocument:
         SignedDocument.objects.filter(pk=document_id).update(last_error=failure.reason[:500])
         raise
     with transaction.atomic():
-        document = SignedDocument.objects.select_for_update().get(pk=document_id)
+        document = SignedDocument.objects.select_for_update(no_key=True).get(pk=document_id)
         document.receipt = receipt[:500]
         document.delivery_status = "done"
         document.delivered_at = timezone.now()
@@ -370,7 +370,7 @@ def _remove_copy_if_done(document: SignedDocument) -> bool:
 def release_copy(document_id: int) -> SignedDocument:
     """A transmission no longer needs the PDF: remove it if the record already holds the document."""
     with transaction.atomic():
-        document = SignedDocument.objects.select_for_update().get(pk=document_id)
+        document = SignedDocument.objects.select_for_update(no_key=True).get(pk=document_id)
         if not document.copy_held_for_transmission:
             return document
         document.copy_held_for_transmission = False

@@ -173,7 +173,7 @@ def choose_recipient(
 
 
 def _locked_draft(prescription: Prescription, *, by: User) -> Prescription:
-    prescription = Prescription.objects.select_for_update().select_related("patient").get(pk=prescription.pk)
+    prescription = Prescription.objects.select_for_update(no_key=True).select_related("patient").get(pk=prescription.pk)
     if prescription.author_id != by.pk:
         raise Conflict(_("Only the prescriber changes her prescription."), code="not_author")
     if not prescription.is_draft:
@@ -258,7 +258,7 @@ def sign_prescription(prescription: Prescription, *, by: User) -> Prescription:
 def transmit(prescription: Prescription, *, by: User, recipient: Recipient | None) -> Transmission:
     """Send a signed prescription to one more recipient (None: the patient), if the rules allow it."""
     prescription = (
-        Prescription.objects.select_for_update(of=("self",))
+        Prescription.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "document")
         .get(pk=prescription.pk)
     )
@@ -331,7 +331,7 @@ def deliver_transmission(transmission_id: int) -> Transmission:
     """
     with transaction.atomic():
         transmission = (
-            Transmission.objects.select_for_update(of=("self",))
+            Transmission.objects.select_for_update(of=("self",), no_key=True)
             .select_related("prescription__patient", "prescription__document", "recipient")
             .get(pk=transmission_id)
         )
@@ -390,7 +390,7 @@ def _gateway_name(transmission: Transmission) -> str:
 def _finish_attempt(transmission_id: int, status: str | None, **changes: Any) -> None:
     with transaction.atomic():
         transmission = (
-            Transmission.objects.select_for_update(of=("self",))
+            Transmission.objects.select_for_update(of=("self",), no_key=True)
             .select_related("prescription__patient")
             .get(pk=transmission_id)
         )
@@ -441,7 +441,7 @@ def transmission_needs_copy(prescription: Prescription) -> bool:
 def give_up_on_transmission(transmission_id: int, reason: str) -> None:
     with transaction.atomic():
         transmission = (
-            Transmission.objects.select_for_update(of=("self",))
+            Transmission.objects.select_for_update(of=("self",), no_key=True)
             .select_related("prescription__patient")
             .get(pk=transmission_id)
         )
@@ -542,7 +542,7 @@ def link_token_hash(token: str) -> str:
 
 @transaction.atomic
 def retry_transmission(transmission: Transmission, *, by: User) -> Transmission:
-    transmission = Transmission.objects.select_for_update(of=("self",)).get(pk=transmission.pk)
+    transmission = Transmission.objects.select_for_update(of=("self",), no_key=True).get(pk=transmission.pk)
     if not may_retry(transmission):
         raise Conflict(_("Only a failed transmission (or an expired link) is retried."), code="not_failed")
     if transmission.prescription.document.pdf is None:
@@ -579,7 +579,7 @@ def may_retry(transmission: Transmission) -> bool:
 def cancel_transmission(transmission: Transmission, *, by: User, reason: str) -> Transmission:
     """Stop a queued or failed transmission (for example to choose another pharmacy)."""
     transmission = (
-        Transmission.objects.select_for_update(of=("self",))
+        Transmission.objects.select_for_update(of=("self",), no_key=True)
         .select_related("prescription__patient")
         .get(pk=transmission.pk)
     )
@@ -620,7 +620,7 @@ def record_report(transmission_ref: str, *, delivered: bool, detail: str) -> Tra
     """The gateway's word on a fax (or a read receipt): confirmed, or failed with its reason."""
     with transaction.atomic():
         transmission = (
-            Transmission.objects.select_for_update(of=("self",))
+            Transmission.objects.select_for_update(of=("self",), no_key=True)
             .select_related("prescription__patient")
             .filter(public_id=transmission_ref)
             .first()
@@ -674,7 +674,7 @@ def download_by_patient(transmission: Transmission, *, date_of_birth: date | Non
     """The PDF for the patient once the birth date matches; every try is recorded."""
     with transaction.atomic():
         transmission = (
-            Transmission.objects.select_for_update(of=("self",))
+            Transmission.objects.select_for_update(of=("self",), no_key=True)
             .select_related("prescription__patient", "prescription__document")
             .get(pk=transmission.pk)
         )

@@ -122,7 +122,9 @@ def _create(
     interpreter_languages: list[str],
 ) -> Appointment:
     # Bookings of one organizer wait for each other here, so the overlap check below sees the winner.
-    User.objects.select_for_update().filter(pk=by.pk).first()
+    # FOR NO KEY UPDATE: the audit entry's foreign key to this user is checked at commit with FOR KEY
+    # SHARE, which a plain FOR UPDATE would block, deadlocking with the audit chain's lock.
+    User.objects.select_for_update(no_key=True).filter(pk=by.pk).first()
     conflict = Appointment.objects.overlapping(organizer_id=by.pk, start=start, end=end).first()
     if conflict is not None:
         raise Conflict(_conflict_message(conflict), code="double_booking")
@@ -241,7 +243,7 @@ def reschedule_appointment(
     appointment: Appointment, *, by: User, start: datetime, duration_minutes: int
 ) -> Appointment:
     """Move the meeting at the platform and send everyone the calendar file that replaces the first."""
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
     if not appointment.can_be_changed():
         raise Conflict(_("Only a scheduled appointment can be moved."), code="not_scheduled")
     new_start, new_end = _times(
@@ -251,7 +253,7 @@ def reschedule_appointment(
     )
     if (new_start, new_end) == (appointment.start, appointment.end):
         return appointment
-    User.objects.select_for_update().filter(pk=appointment.organizer_id).first()
+    User.objects.select_for_update(no_key=True).filter(pk=appointment.organizer_id).first()
     conflict = (
         Appointment.objects.overlapping(organizer_id=appointment.organizer_id, start=new_start, end=new_end)
         .exclude(pk=appointment.pk)
@@ -280,7 +282,7 @@ def reschedule_appointment(
 @transaction.atomic
 def cancel_appointment(appointment: Appointment, *, by: User, reason: str = "") -> Appointment:
     """Cancel; the platform deletes the meeting and every participant gets a cancellation. Twice is once."""
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         return appointment
     if not appointment.can_be_changed():
@@ -303,7 +305,7 @@ def cancel_appointment(appointment: Appointment, *, by: User, reason: str = "") 
 @transaction.atomic
 def record_outcome(appointment: Appointment, *, by: User, outcome: str, details: str = "") -> Appointment:
     """Close the appointment once it has begun: held, patient absent, switched to phone, technical failure."""
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
     if outcome == Appointment.Status.CANCELLED:
         return cancel_appointment(appointment, by=by, reason=details)
     if outcome not in Appointment.OUTCOMES:
@@ -343,7 +345,7 @@ def record_outcome(appointment: Appointment, *, by: User, outcome: str, details:
 @transaction.atomic
 def flag_recorded(appointment: Appointment, *, by: User) -> Appointment:
     """Mark that the meeting was recorded; refused without the recording consent of both parties."""
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(no_key=True).get(pk=appointment.pk)
     if appointment.recorded:
         return appointment
     if not recording_consented(appointment.patient, appointment.public_id):
@@ -428,7 +430,7 @@ def deliver_notice(notice_id: int) -> Notice:
     """
     with transaction.atomic():
         notice = (
-            Notice.objects.select_for_update(of=("self",))
+            Notice.objects.select_for_update(of=("self",), no_key=True)
             .select_related("participant__appointment__meeting")
             .get(pk=notice_id)
         )

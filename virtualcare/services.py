@@ -45,7 +45,7 @@ def plan_meeting(
 
 def move_meeting(meeting: Meeting, *, start: datetime, end: datetime) -> Meeting:
     """New times; the platform is told (a meeting not yet created is simply created at the new time)."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    meeting = Meeting.objects.select_for_update(no_key=True).get(pk=meeting.pk)
     meeting.start, meeting.end = start, end
     if meeting.pending_action != Meeting.Action.CREATE:
         meeting.pending_action = Meeting.Action.UPDATE
@@ -55,7 +55,7 @@ def move_meeting(meeting: Meeting, *, start: datetime, end: datetime) -> Meeting
 
 def cancel_meeting(meeting: Meeting) -> Meeting:
     """Delete at the platform; a meeting the platform never created needs no call."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    meeting = Meeting.objects.select_for_update(no_key=True).get(pk=meeting.pk)
     if not meeting.provider_meeting_id:
         meeting.pending_action = ""
         meeting.deleted_at_provider = True
@@ -70,7 +70,7 @@ def cancel_meeting(meeting: Meeting) -> Meeting:
 
 def retry_meeting(meeting: Meeting) -> Meeting:
     """After a permanent failure was fixed (an account, a licence): try again from the start."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    meeting = Meeting.objects.select_for_update(no_key=True).get(pk=meeting.pk)
     if meeting.delivery_status != FAILED:
         raise Conflict("This meeting has not failed.", code="meeting_not_failed")
     _ask_again(meeting)
@@ -93,7 +93,7 @@ def sync_meeting(meeting_id: int) -> Meeting:
     call (a slow platform must not block the agenda). Raises TemporaryFailure when worth retrying.
     """
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        meeting = Meeting.objects.select_for_update(no_key=True).get(pk=meeting_id)
         if meeting.delivery_status != PENDING or not meeting.pending_action:
             return meeting
         meeting.attempts += 1
@@ -118,7 +118,7 @@ def sync_meeting(meeting_id: int) -> Meeting:
         return _record_failure(meeting_id, revision, error.reason, final=True)
 
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        meeting = Meeting.objects.select_for_update(no_key=True).get(pk=meeting_id)
         if details is not None:
             meeting.provider_meeting_id = details.provider_meeting_id
             meeting.join_url = details.join_url
@@ -146,7 +146,7 @@ def sync_meeting(meeting_id: int) -> Meeting:
 def give_up_on_meeting(meeting_id: int, reason: str) -> Meeting:
     """Retries are exhausted: the agenda shows the reason and a retry button."""
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        meeting = Meeting.objects.select_for_update(no_key=True).get(pk=meeting_id)
         if meeting.delivery_status == PENDING:
             meeting.delivery_status = FAILED
             meeting.last_error = reason[:500]
@@ -156,7 +156,7 @@ def give_up_on_meeting(meeting_id: int, reason: str) -> Meeting:
 
 def _record_failure(meeting_id: int, revision: int, reason: str, *, final: bool, retry_after=None) -> Meeting:
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        meeting = Meeting.objects.select_for_update(no_key=True).get(pk=meeting_id)
         meeting.last_error = reason[:500]
         if retry_after:
             meeting.next_attempt_at = timezone.now() + timedelta(seconds=retry_after)

@@ -65,3 +65,10 @@ def test_built_numbers_pass_their_own_check():
 
 def test_display_groups_by_four():
     assert nam.display("QWEA10010110") == "QWEA 1001 0110"
+
+
+def test_a_patient_born_more_than_a_century_ago_has_a_valid_check_digit():
+    born = date(1925, 3, 14)  # the card shows 25, like someone born in 2025
+    decoded = nam.decode(nam.build("Côté", "Louise", born, "F"), today=date(2026, 11, 23))
+    assert decoded.check_digit_ok
+    assert nam.birth_dates_match(decoded, born)

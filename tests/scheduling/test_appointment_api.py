@@ -121,6 +121,7 @@ def test_twenty_concurrent_bookings_of_one_slot_give_one_201_and_nineteen_409(nu
     start = tomorrow_at(15)
     barrier = threading.Barrier(20)
     statuses: list[int] = []
+    errors: list[str] = []
 
     def book_once():
         try:
@@ -130,6 +131,8 @@ def test_twenty_concurrent_bookings_of_one_slot_give_one_201_and_nineteen_409(nu
                 .post("/api/v1/appointments/", booking(louise, start, participants=[]), format="json")
                 .status_code
             )
+        except Exception as error:  # shown below: a thread's exception would otherwise vanish
+            errors.append(repr(error))
         finally:
             connections.close_all()
 
@@ -139,6 +142,7 @@ def test_twenty_concurrent_bookings_of_one_slot_give_one_201_and_nineteen_409(nu
     for thread in threads:
         thread.join()
 
+    assert errors == []
     assert sorted(statuses) == [201] + [409] * 19
     assert Appointment.objects.count() == 1
 

@@ -10,11 +10,12 @@ Statuses: an int is compared exactly; LOGIN is a 302 to the portal's sign-in pag
 
 import inspect
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -434,6 +435,17 @@ def call(user, method: str, url: str, is_api: bool):
     client = Client(raise_request_exception=False)
     if user is not None:
         client.force_login(user)
+    if url.startswith(reverse("health")):
+        # The health view is asynchronous, and a browser test earlier on this worker leaves an event
+        # loop in this thread, which the test client's sync bridge refuses: ask from a fresh thread.
+        def get_then_close():
+            try:
+                return client.get(url)
+            finally:
+                connections.close_all()  # the thread's own connection would outlive the test database
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(get_then_close).result()
     if method == "get":
         return client.get(url)
     if is_api:
