@@ -29,7 +29,7 @@ def _filters(request: HttpRequest, data=None) -> DashboardFilter:
 
 
 def chart_labels() -> dict[str, str]:
-    labels = dict(Appointment.Modality.choices) | dict(Appointment.Status.choices)
+    labels = dict(Appointment.Modality.choices) | dict(Appointment.Status.choices) | dict(Appointment.Kind.choices)
     return {key: str(label) for key, label in labels.items()}
 
 
@@ -43,11 +43,24 @@ def valid_scope(filters: DashboardFilter) -> Scope:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
-    context = {"filters": filters, "failure_kinds": FAILURE_KINDS}
+    context = {"filters": filters}
     if filters.is_valid():
         figures = summary(filters.scope())
-        data = as_data(figures) | {"labels": chart_labels()}
-        context.update(figures=figures, data=data, neighbours=filters.neighbours())
+        labels = chart_labels()
+        data = as_data(figures) | {"labels": labels}
+        context.update(
+            figures=figures,
+            data=data,
+            neighbours=filters.neighbours(),
+            # Rows ready for the template: one place that names each figure.
+            count_cards=[
+                (labels[key], count) for key, count in (figures.by_modality | figures.by_kind).items() if key in labels
+            ],
+            outcome_rows=[
+                (key, labels[key], count, figures.outcome_rates[key]) for key, count in figures.outcomes.items()
+            ],
+            failure_cards=[(kind, FAILURE_TITLES[kind], figures.failures[kind]) for kind in FAILURE_KINDS],
+        )
     return render(request, "dashboards/dashboard.html", context, status=200 if filters.is_valid() else 400)
 
 

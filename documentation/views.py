@@ -9,14 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import Conflict, Invalid
-from common.time import local
+from common.time import local, parse_day
 from directory.permissions import Capability, has_capability
 from scheduling.permissions import access_appointment
 
@@ -132,10 +131,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     shown = request.GET.get("etat", "pending")
     documents = documents_for_review(request.user).filter(review_status=shown if shown in REVIEW_STATES else "pending")
-    try:
-        day = parse_date(request.GET.get("jour", "") or "")
-    except ValueError:  # a date that does not exist (2026-02-30): no filter rather than an error page
-        day = None
+    day = parse_day(request.GET.get("jour", ""))  # a day that does not exist: no filter, not an error
     if day:
         documents = documents.filter(signed_at__date=day)
     documents = list(documents.search(query).order_by("signed_at", "id")[:200])

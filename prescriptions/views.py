@@ -11,13 +11,13 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import Conflict, Invalid, NotAllowed
+from common.time import parse_day
 from directory.permissions import Capability, access_patient, has_capability
 from scheduling.permissions import access_appointment
 
@@ -385,7 +385,7 @@ def patient_download(request: HttpRequest, token: str) -> HttpResponse:
         )
     error = ""
     if request.method == "POST":
-        date_of_birth = parse_date(request.POST.get("date_of_birth", "") or "") if _is_iso(request) else None
+        date_of_birth = parse_day(request.POST.get("date_of_birth", ""))
         try:
             pdf = download_by_patient(transmission, date_of_birth=date_of_birth)
         except Invalid as invalid:
@@ -402,11 +402,3 @@ def patient_download(request: HttpRequest, token: str) -> HttpResponse:
         {"error": error, "attempts": MAX_LINK_CHECKS},
         status=400 if error else 200,
     )
-
-
-def _is_iso(request: HttpRequest) -> bool:
-    value = request.POST.get("date_of_birth", "")
-    try:
-        return parse_date(value) is not None
-    except ValueError:
-        return False

@@ -174,3 +174,58 @@ def test_changing_the_category_drops_the_drugs(signed_in, physician, patient_a, 
     edit = reverse("prescription_edit", kwargs={"public_id": prescription.public_id})
     assert signed_in.post(edit, {"category": "imaging", "instructions": "Scintigraphie osseuse"}).status_code == 302
     assert prescription.lines.count() == 0
+
+
+def test_a_second_click_on_sign_sends_nothing_twice(
+    signed_in, physician, patient_a, directory, fax_gateway, eager_workers, django_capture_on_commit_callbacks
+):
+    from tests.prescriptions.conftest import draft
+
+    prescription = draft(physician, patient_a, "medication")
+    signed_in.post(
+        reverse("recipient_choose", kwargs={"public_id": prescription.public_id}),
+        {"recipient": str(directory["pharmacy"].public_id)},
+    )
+    edit = reverse("prescription_edit", kwargs={"public_id": prescription.public_id})
+    for _click in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = signed_in.post(edit, {"sign": ""})
+        assert answer.status_code == 302
+        assert answer["Location"] == reverse("prescription_detail", kwargs={"public_id": prescription.public_id})
+    assert prescription.transmissions.count() == 1
+    assert len(fax_gateway.wait_for(1)) == 1
+
+
+def test_an_imaging_order_records_the_patients_lab_from_the_page(signed_in, physician, patient_a, directory):
+    from tests.prescriptions.conftest import draft
+
+    prescription = draft(physician, patient_a, "imaging")
+    choose = reverse("recipient_choose", kwargs={"public_id": prescription.public_id})
+    lab = str(directory["imaging_lab"].public_id)
+    refused = signed_in.post(choose, {"recipient": lab}, HTTP_HX_REQUEST="true")
+    assert 'role="alert"' in refused.content.decode()
+    allowed = signed_in.post(choose, {"recipient": lab, "imaging_choice": "on"}, HTTP_HX_REQUEST="true")
+    assert 'role="status"' in allowed.content.decode()
+    patient_a.refresh_from_db()
+    assert patient_a.imaging_lab == directory["imaging_lab"]
+
+
+def test_a_failed_fax_is_retried_from_the_page(
+    signed_in, physician, patient_a, directory, fax_gateway, eager_workers, django_capture_on_commit_callbacks
+):
+    from prescriptions.services import choose_recipient, sign_prescription
+    from tests.prescriptions.conftest import draft
+
+    fax_gateway.refuse_next(1, code=550, reason="5.1.1 Numéro hors service")
+    prescription = draft(physician, patient_a, "medication")
+    choose_recipient(prescription, by=physician, recipient=directory["pharmacy"])
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_prescription(prescription, by=physician)
+    transmission = prescription.transmissions.get()
+    detail = signed_in.get(reverse("prescription_detail", kwargs={"public_id": prescription.public_id}))
+    assert "hors service" in detail.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(reverse("transmission_retry", kwargs={"public_id": transmission.public_id}))
+    transmission.refresh_from_db()
+    assert transmission.status == "sent"
+    assert len(fax_gateway.wait_for(1)) == 1
