@@ -13,7 +13,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * len(os.sched_getaffinity
 
 # The heartbeat file is touched constantly: on the container's disk-backed overlay that can block
 # and get healthy workers killed, on tmpfs it cannot.
-worker_tmp_dir = "/dev/shm"  # noqa: S108  # nosec B108 (tmpfs on purpose, see above)
+worker_tmp_dir = "/dev/shm"  # noqa: S108 (tmpfs on purpose, see above)  # nosec B108
 
 # A page taking longer than 30 s is stuck: slow work (PDFs, mail, faxes) belongs to the Celery
 # worker. On a restart, requests under way get as long to finish.

@@ -98,7 +98,7 @@ def link(event, using: str) -> None:
             # the lock (a statement's snapshot dates from its start). Ids come from the sequence.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cursor.execute(
-                f"SELECT nextval(pg_get_serial_sequence(%s, 'id')), "  # noqa: S608  # nosec B608 (our own table name)
+                f"SELECT nextval(pg_get_serial_sequence(%s, 'id')), "  # noqa: S608 (our own table name)  # nosec B608
                 f'(SELECT hash FROM "{table}" ORDER BY id DESC LIMIT 1)',
                 [table],
             )
@@ -107,7 +107,7 @@ def link(event, using: str) -> None:
             # Immediate transactions (settings): this writer already holds the database's write lock.
             # The sequence keeps the id of a deleted last row from being given again.
             cursor.execute(
-                f'SELECT MAX(COALESCE((SELECT MAX(id) FROM "{table}"), 0), '  # noqa: S608  # nosec B608 (our own table name)
+                f'SELECT MAX(COALESCE((SELECT MAX(id) FROM "{table}"), 0), '  # noqa: S608 (our own table name)  # nosec B608
                 "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0)) + 1, "
                 f'(SELECT hash FROM "{table}" ORDER BY id DESC LIMIT 1)',
                 [table],

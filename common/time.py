@@ -16,7 +16,7 @@ def local(moment: datetime) -> datetime:
 
 def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 600.0) -> float:
     """Exponential backoff with full jitter: spreads retries so a recovering service is not stampeded."""
-    return random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311  # nosec B311 (jitter, not for security)
+    return random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 (jitter, not for security)  # nosec B311
 
 
 def parse_day(value: str) -> date | None:

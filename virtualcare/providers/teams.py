@@ -181,7 +181,7 @@ def graph_request(
 
 def _graph_json(method: str, path: str, json_body: dict[str, Any]) -> dict[str, Any]:
     response = graph_request(method, path, json_body=json_body)
-    assert response is not None  # nosec B101 (type narrowing: only None when missing_ok)
+    assert response is not None  # type narrowing: only None when missing_ok  # nosec B101
     return http.json_object(response, service=SERVICE)
 
 

@@ -150,7 +150,7 @@ def zoom_request(
 
 def _zoom_json(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     response = zoom_request(method, path, **kwargs)
-    assert response is not None  # nosec B101 (type narrowing: only None when missing_ok)
+    assert response is not None  # type narrowing: only None when missing_ok  # nosec B101
     return http.json_object(response, service=SERVICE)
 
 
@@ -271,7 +271,7 @@ def _meeting_path(provider_meeting_id: str) -> str:
 def find_meeting(organizer: str, external_id: str) -> dict[str, Any] | None:
     """The host's scheduled meeting carrying this external id in its agenda, with full details."""
     agenda = _agenda(external_id)
-    page_token = ""  # nosec B105 (a page cursor, not a password)
+    page_token = ""  # a page cursor, not a password  # nosec B105
     for _ in range(LOOKUP_MAX_PAGES):
         params = {"type": "scheduled", "page_size": LOOKUP_PAGE_SIZE}
         if page_token:
@@ -303,7 +303,7 @@ class ZoomProvider:
             **_schedule(request),
             "agenda": _agenda(request.external_id),
             "password": _new_passcode(),
-            "default_password": False,  # nosec B105 (Zoom's flag: no default passcode)
+            "default_password": False,  # Zoom's flag: no default passcode  # nosec B105
             "settings": _settings(request),
         }
         meeting = _zoom_json("POST", f"/users/{quote(request.organizer_email, safe='@')}/meetings", json_body=body)
