@@ -5,12 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-embedded lint audit-check check-deploy messages setup system-packages system-packages-test clean
+.PHONY: run demo-codes bench load-test test test-embedded lint audit-check check-deploy supply-chain messages setup system-packages system-packages-test clean
 
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	@echo "Portal: http://127.0.0.1:8000  (accounts: infirmiere, medecin, archiviste, gestionnaire, admin; password telesante-demo)"
+	@echo "Portal: http://127.0.0.1:8000  (accounts: infirmiere, medecin, archiviste, gestionnaire, admin; password telesante-demo; sign-in code: make demo-codes)"
 	$(VENV)/bin/honcho -f Procfile.dev start
 
 test: setup system-packages-test
@@ -18,6 +18,10 @@ test: setup system-packages-test
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n auto --dist loadgroup
+
+# The demo accounts' current sign-in code (their authenticator app shares one published demo secret).
+demo-codes: $(VENV)/.installed
+	@DJANGO_DEBUG=true $(PY) manage.py seed_demo --codes
 
 # The suite without the browser, on the embedded defaults (SQLite, folder broker), whatever the environment.
 test-embedded: setup
@@ -72,6 +76,28 @@ audit-check: $(VENV)/.installed
 check-deploy: $(VENV)/.installed
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))') \
 	  DJANGO_ALLOWED_HOSTS=telesante.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# bandit over our code (accepted findings are marked where they are) and pip-audit over the pinned dependencies.
+supply-chain: $(VENV)/.installed
+	$(PY) scripts/supply_chain.py
+
+# The benchmarks (bench/README.md): a region's data set in PostgreSQL (telesante_bench, built once, about
+# 5 minutes), then gunicorn with production settings driven by wrk, and the load, Celery, worker, PDF and
+# memory figures; prints the table and writes bench/results/latest.json.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--scale 0.01 --database telesante_bench_small".
+bench: $(VENV)/.bench-installed
+	@scripts/system-packages.sh bench
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# 50 professionals for LOAD_SECONDS against gunicorn, PostgreSQL, Redis and a real worker (bench/load/);
+# fails on any unexpected error or broken invariant, and reports the latencies.
+LOAD_SECONDS ?= 300
+load-test: $(VENV)/.bench-installed
+	$(PY) -m bench.load.runner --duration $(LOAD_SECONDS) --users 50 --check
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	touch $@
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor locale/.compiled

@@ -5,13 +5,22 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from .errors import TemporaryFailure
 from .time import backoff_seconds
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 8
+# With the default backoff (2 s base, 10 min cap, full jitter) 12 retries span about 20 minutes on
+# average (8 spanned about 4): a mail server, fax gateway or platform down for 10 minutes ends in a
+# delivery, not in a failure someone must retry by hand.
+MAX_RETRIES = 12
+
+# The database out of reach for a moment (a restart, a fail-over) while a task runs: the task is
+# retried with backoff (autoretry_for) rather than left to the sweeper a few minutes later.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def hand_over(enqueue: Callable[[], Any], *, what: str) -> None:
@@ -29,4 +38,7 @@ def retry_or_give_up(task: Task, failure: TemporaryFailure, give_up: Callable[[s
     if task.request.retries >= task.max_retries:
         give_up(failure.reason)
         return "failed"
-    raise task.retry(exc=failure, countdown=failure.retry_after or backoff_seconds(task.request.retries))
+    countdown = failure.retry_after or backoff_seconds(
+        task.request.retries, base=settings.OUTBOX_RETRY_BASE_SECONDS, cap=settings.OUTBOX_RETRY_CAP_SECONDS
+    )
+    raise task.retry(exc=failure, countdown=countdown)

@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
 from directory.models import Patient
 
 from .models import ConsentKind, ConsentRecord, ConsentScript
@@ -37,6 +40,17 @@ def consent_panel(patient: Patient, *, language: str) -> list[ConsentLine]:
 
 def consent_history(patient: Patient) -> list[ConsentRecord]:
     return list(ConsentRecord.objects.filter(patient=patient).select_related("recorded_by", "script").latest_first())
+
+
+def telehealth_state_of(patient_field: str = "patient_id"):
+    """The current telehealth consent state of the row's patient, as an expression a list can carry
+    (the agenda reads it with its appointments, in the same query)."""
+    latest = (
+        ConsentRecord.objects.filter(patient_id=OuterRef(patient_field), kind="telehealth", party="patient")
+        .latest_first()
+        .values("decision")[:1]
+    )
+    return Coalesce(Subquery(latest), Value("missing"))
 
 
 def telehealth_states(patient_ids: set[int]) -> dict[int, str]:

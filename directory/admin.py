@@ -3,9 +3,10 @@
 Patients are not administered here: their records are opened through the audited pages only.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import (
     Clinic,
@@ -16,6 +17,7 @@ from .models import (
     SecureEmailDomain,
     User,
 )
+from .sign_in import deactivate_account, reset_second_factor
 
 
 class InstallationInline(admin.TabularInline):
@@ -78,6 +80,39 @@ class StaffAdmin(UserAdmin):
         (_("Identity"), {"fields": ("last_name", "first_name", "email", "profession", "practice_number")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    actions = ["reset_second_factor_action", "deactivate_action"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Unticking "active" ends the account's sessions and deletes its API tokens.
+            deactivate_account(obj, by=request.user)
+
+    @admin.action(description=_("Reset the second factor (a new app is set up at the next sign-in)"))
+    def reset_second_factor_action(self, request, queryset):
+        for user in queryset:
+            reset_second_factor(user, by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "The second factor of %(count)d account was reset.",
+                "The second factor of %(count)d accounts was reset.",
+                len(queryset),
+            )
+            % {"count": len(queryset)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Deactivate (ends every session and API token)"))
+    def deactivate_action(self, request, queryset):
+        for user in queryset:
+            deactivate_account(user, by=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d account was deactivated.", "%(count)d accounts were deactivated.", len(queryset))
+            % {"count": len(queryset)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Recipient)

@@ -1,5 +1,6 @@
 """API of the directory: token, who am I, my clinics, patients. As thin as the pages."""
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.middleware import client_address
 from audit.models import AuditEvent
 from audit.services import record
 from common.errors import Invalid, NotAllowed
@@ -21,6 +23,8 @@ from .nam import normalize as normalize_nam
 from .permissions import Capability, access_patient, clinics_where, patients_visible_to
 from .selectors import label_changed_fields, patient_access_history, record_patient_listing, search_patients
 from .services import PATIENT_EDITABLE_FIELDS, choose_language, register_patient, update_patient
+from .sign_in import address_retry_after, check_second_factor, has_second_factor
+from .sign_in_views import count_failure
 from .views import SEARCH_RESULT_LIMIT, locked_out
 
 
@@ -56,6 +60,16 @@ def refusals(*statuses: int) -> dict[int, OpenApiResponse]:
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text=(
+            "The current 6-digit code of the account's authenticator app, or one of its recovery codes (each works "
+            "once). Required for every local account while SECOND_FACTOR_REQUIRED is on; without it the answer is "
+            "400 with the code `second_factor_required`. The app is set up at the first sign-in on the web page."
+        ),
+    )
 
 
 class TokenView(APIView):
@@ -69,7 +83,16 @@ class TokenView(APIView):
         responses={
             200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
             **refusals(400),
-            429: OpenApiResponse(PortalErrorSerializer, description="Locked after repeated failures."),
+            403: OpenApiResponse(
+                PortalErrorSerializer,
+                description="`second_factor_not_set_up`: the account has no authenticator app yet (set it up on "
+                "the web page first).",
+            ),
+            429: OpenApiResponse(
+                PortalErrorSerializer,
+                description="Locked after repeated failures (`locked_out`), too many failures from this address "
+                "(`too_many_failures`) or too many wrong codes (`wait_for_code`); `Retry-After` says for how long.",
+            ),
         },
     )
     def post(self, request):
@@ -77,14 +100,51 @@ class TokenView(APIView):
         credentials.is_valid(raise_exception=True)
         # Axes marks the Django request, not DRF's wrapper.
         django_request = request._request
+        retry_after = address_retry_after(client_address(django_request))
+        if retry_after:
+            return _too_many(_("Too many failed sign-ins from this connection."), "too_many_failures", retry_after)
+        code = credentials.validated_data.pop("otp", "")
+        if settings.SECOND_FACTOR_REQUIRED and not code:
+            # Asked before the password is checked: the answer says nothing of whether the password was right.
+            raise Invalid(
+                _("Give the code of your authenticator app (or a recovery code) in the field otp."),
+                code="second_factor_required",
+                field="otp",
+            )
         user = authenticate(django_request, **credentials.validated_data)
         if getattr(django_request, "axes_locked_out", False):
             return locked_out(django_request)
         if user is None:
             raise Invalid(_("Wrong username or password."), code="invalid_credentials")
+        if settings.SECOND_FACTOR_REQUIRED:
+            if not has_second_factor(user):
+                raise NotAllowed(
+                    _("Set up your authenticator app by signing in on the portal's web page first."),
+                    code="second_factor_not_set_up",
+                )
+            outcome = check_second_factor(user, code=code)
+            if outcome.throttled:
+                return _too_many(
+                    _("Too many wrong codes: wait before trying again."), "wait_for_code", outcome.retry_after
+                )
+            if not outcome.accepted:
+                count_failure(django_request, user)
+                if getattr(django_request, "axes_locked_out", False):
+                    return locked_out(django_request)
+                raise Invalid(
+                    _("This code is not right, or was already used."), code="invalid_second_factor", field="otp"
+                )
         token, _created = Token.objects.get_or_create(user=user)
         record(actor=user, action=AuditEvent.Action.TOKEN_ISSUED)
         return Response({"token": token.key})
+
+
+def _too_many(message: str, code: str, retry_after: int) -> Response:
+    return Response(
+        {"code": code, "detail": message},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 class ClinicSerializer(serializers.ModelSerializer):

@@ -74,3 +74,25 @@ class PatientSearchForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=[("fr", "Français"), ("en", "English")])
     next = forms.CharField(required=False)
+
+
+class SecondFactorForm(forms.Form):
+    """The code of the authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        help_text=_("The 6 digits shown by your authenticator app, or one of your recovery codes."),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false", "autocapitalize": "off"}
+        ),
+    )
+
+
+class EnrolmentForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code shown by the app"),
+        help_text=_("6 digits, renewed every 30 seconds."),
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )

@@ -9,7 +9,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -235,7 +236,9 @@ class PatientQuerySet(models.QuerySet):
         if nam_rules.NAM_PATTERN.match(compact):
             condition |= Q(nam=compact)
         words = searchable(text).replace(",", " ").split()
-        if words:
+        # Names hold no digits: a NAM or a file number is not also looked for among 200,000 names
+        # (that condition alone made PostgreSQL read every patient).
+        if words and not any(character.isdigit() for character in text):
             name_condition = Q()
             for word in words:
                 name_condition &= Q(search_name__contains=word)
@@ -526,3 +529,69 @@ class Recipient(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class EmergencyAccessQuerySet(models.QuerySet):
+    def active(self, at=None) -> "EmergencyAccessQuerySet":
+        return self.filter(expires_at__gt=at or timezone.now())
+
+    def to_review(self) -> "EmergencyAccessQuerySet":
+        return self.filter(reviewed_at__isnull=True)
+
+    def for_listing(self) -> "EmergencyAccessQuerySet":
+        # Unreviewed first, then the newest: the archivist's work comes to the top.
+        return self.select_related("user", "patient__establishment", "reviewed_by").order_by(
+            F("reviewed_at").asc(nulls_first=True), "-granted_at", "-id"
+        )
+
+
+class EmergencyAccess(BaseModel):
+    """A professional opened, with a stated reason, the record of a patient outside her clinics.
+
+    Read access only, until `expires_at`. The grant is evidence: once written, only its review fields
+    change (by the archivists of the patient's establishment).
+    """
+
+    REASON_MIN_LENGTH = 20
+
+    user = models.ForeignKey(
+        User, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    patient = models.ForeignKey(
+        Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.TextField(_("reason"))
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("until"))
+    reviewed_by = models.ForeignKey(
+        User, verbose_name=_("reviewed by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+
+    objects = EmergencyAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="emergency_access_user_expiry")]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("granted_at")), name="emergency_access_expires_after"),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="emergency_access_review_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.patient.file_number} — {self.granted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None

@@ -1,21 +1,31 @@
 """Actions on the directory: registering and updating patients, choosing a language."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import record
-from common.errors import Invalid, NotAllowed
+from common.errors import Conflict, Invalid, NotAllowed
 
-from .models import Clinic, Patient, Recipient, User
+from .models import Clinic, EmergencyAccess, Patient, Recipient, User
 from .nam import normalize as normalize_nam
-from .permissions import Capability, clinics_where
+from .permissions import (
+    Capability,
+    can_request_emergency_access,
+    can_review_emergency_access,
+    clinics_where,
+    patients_visible_to,
+)
 
 PATIENT_EDITABLE_FIELDS = (
     "last_name",
@@ -146,3 +156,84 @@ def record_imaging_lab_choice(patient: Patient, *, lab: Recipient, by: User) -> 
 def end_other_sessions(user: User) -> None:
     """Every session of the person ends at its next request (see directory.middleware)."""
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+
+
+# -- emergency accesses (break-the-glass) ------------------------------------------------------------
+
+# A NAM written in the reason (spaces or not) would put health information into the audit trail.
+_NAM_IN_TEXT = re.compile(r"[A-Z]{4}\s*\d{4}\s*\d{4}", re.IGNORECASE)
+
+
+@transaction.atomic
+def request_emergency_access(*, by: User, patient: Patient, reason: str) -> EmergencyAccess:
+    """Open, for EMERGENCY_ACCESS_HOURS, the record of a patient outside the professional's clinics.
+
+    The reason is required (a sentence), kept in the grant and in the audit trail; the archivists of
+    the patient's establishment review every grant. Asking again while a grant runs returns it unchanged.
+    """
+    if not can_request_emergency_access(by):
+        raise NotAllowed(_("Only a nurse or a physician may open a record in an emergency."), code="not_professional")
+    reason = " ".join((reason or "").split())
+    if len(reason) < EmergencyAccess.REASON_MIN_LENGTH:
+        raise Invalid(
+            _("Say why you need this record now, in a sentence of at least %(count)d characters.")
+            % {"count": EmergencyAccess.REASON_MIN_LENGTH},
+            code="reason_too_short",
+            field="reason",
+        )
+    if _NAM_IN_TEXT.search(reason):
+        raise Invalid(
+            _("Leave the NAM out of the reason: the record is already identified."),
+            code="nam_in_reason",
+            field="reason",
+        )
+    # One grant at a time per person: her row is the lock that makes two quick clicks one grant.
+    User.objects.select_for_update(no_key=True).filter(pk=by.pk).first()
+    running = EmergencyAccess.objects.active().filter(user=by, patient=patient).order_by("-expires_at").first()
+    if running is not None:
+        return running
+    if Patient.objects.filter(pk=patient.pk).filter(pk__in=patients_visible_to(by).values("pk")).exists():
+        raise Conflict(_("This patient is already followed by one of your clinics."), code="already_covered")
+    granted_at = timezone.now()
+    grant = EmergencyAccess(
+        user=by,
+        patient=patient,
+        reason=reason,
+        granted_at=granted_at,
+        expires_at=granted_at + timedelta(hours=settings.EMERGENCY_ACCESS_HOURS),
+    )
+    grant.full_clean()
+    grant.save()
+    record(
+        actor=by,
+        action=AuditEvent.Action.EMERGENCY_ACCESS,
+        target=grant,
+        patient=patient,
+        details={"reason": reason, "expires_at": grant.expires_at.isoformat()},
+    )
+    return grant
+
+
+@transaction.atomic
+def review_emergency_access(grant: EmergencyAccess, *, by: User, comment: str) -> EmergencyAccess:
+    """The archivist's verdict on a grant, with her comment; a grant is reviewed once (again: no change)."""
+    if not can_review_emergency_access(by, grant):
+        raise NotAllowed(_("Only the archivists of the patient's establishment review this access."))
+    comment = (comment or "").strip()
+    if not comment:
+        raise Invalid(_("Write a comment on this emergency access."), code="comment_required", field="comment")
+    grant = EmergencyAccess.objects.select_for_update(no_key=True).get(pk=grant.pk)
+    if grant.is_reviewed:
+        return grant
+    grant.reviewed_by = by
+    grant.reviewed_at = timezone.now()
+    grant.review_comment = comment
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment", "updated_at"])
+    record(
+        actor=by,
+        action=AuditEvent.Action.EMERGENCY_ACCESS_REVIEWED,
+        target=grant,
+        patient=grant.patient,
+        details={"comment": comment, "grant_holder": grant.user.get_username()},
+    )
+    return grant

@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.middleware import client_address
+
+from . import entra
 from .forms import LanguageForm, LoginForm, PatientForm, PatientSearchForm
 from .permissions import (
     Capability,
@@ -23,8 +26,16 @@ from .permissions import (
     can_view_patient_history,
     clinics_where,
 )
-from .selectors import label_changed_fields, patient_access_history, patient_page, recent_patients_of, search_patients
+from .selectors import (
+    label_changed_fields,
+    patient_access_history,
+    patient_page,
+    recent_patients_of,
+    records_outside_clinics,
+    search_patients,
+)
 from .services import choose_language, end_other_sessions, register_patient, update_patient
+from .sign_in import address_retry_after
 
 SEARCH_RESULT_LIMIT = 50
 
@@ -38,7 +49,30 @@ class LoginView(auth_views.LoginView):
             messages.info(request, _("Your session has ended: sign in again."))
         return super().get(request, *args, **kwargs)
 
+    def post(self, request, *args, **kwargs):
+        from .sign_in_views import too_many_failures  # that module builds on this one
+
+        retry_after = address_retry_after(client_address(request))
+        if retry_after:
+            return too_many_failures(request, retry_after)
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "network_sign_in": entra.is_configured()}
+
     def form_valid(self, form):
+        if settings.SECOND_FACTOR_REQUIRED:
+            from .sign_in_views import PASSWORD_BACKEND, begin_second_step  # that module builds on this one
+
+            # Only the code step opens now: the person is signed in once the code is right.
+            user = form.get_user()
+            return begin_second_step(
+                self.request,
+                user,
+                backend=getattr(user, "backend", PASSWORD_BACKEND),
+                next_url=self.get_redirect_url(),
+                via="password",
+            )
         response = super().form_valid(form)
         # The account's language wins over the workstation's cookie, which may be a colleague's.
         remember_language(self.request, response, form.get_user().preferred_language)
@@ -63,8 +97,11 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         minutes,
     ) % {"minutes": minutes}
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "locked_out", "detail": message}, status=429)
-    return render(request, "registration/locked_out.html", {"message": message}, status=429)
+        response = JsonResponse({"code": "locked_out", "detail": message}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 @require_POST
@@ -115,6 +152,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             patients=patients[:SEARCH_RESULT_LIMIT],
             truncated=len(patients) > SEARCH_RESULT_LIMIT,
             searched=True,
+            # Nothing in her clinics: an exact NAM or file number may still match a record elsewhere,
+            # which she may open in an emergency (directory.emergency_views).
+            outside_records=[] if patients else records_outside_clinics(request.user, query),
+            emergency_hours=settings.EMERGENCY_ACCESS_HOURS,
         )
     else:
         page = patient_page(request.user, request.GET.get("page"))

@@ -10,16 +10,19 @@ from directory.permissions import Capability, coverage
 from .models import Prescription, Transmission
 
 
-def prescriptions_visible_to(user: User):
+def prescriptions_visible_to(user: User, *, under_emergency_access: bool = True):
+    """Those of the patients an emergency access opens too, unless `under_emergency_access` is False."""
     if not user.is_authenticated or not user.is_active:
         return Prescription.objects.none()
     prescriptions = Prescription.objects.exclude(status=Prescription.Status.DISCARDED)
     if user.is_superuser:
         return prescriptions
     fields = {"clinic_field": "clinic_id", "establishment_field": "patient__establishment_id"}
-    return prescriptions.filter(
-        coverage(user, Capability.PRESCRIBE, **fields) | coverage(user, Capability.REVIEW_DOCUMENTS, **fields)
-    )
+    if under_emergency_access:
+        fields["patient_field"] = "patient_id"
+    # Reading clinical documents is what the prescribers of the clinic and the archivists of the
+    # establishment share (the role table says so): the same rule as notes.
+    return prescriptions.filter(coverage(user, Capability.READ_CLINICAL, **fields))
 
 
 def access_prescription(user: User, public_id: UUID | str) -> Prescription:
@@ -36,7 +39,8 @@ def access_prescription(user: User, public_id: UUID | str) -> Prescription:
 
 
 def transmissions_visible_to(user: User):
-    return Transmission.objects.filter(prescription__in=prescriptions_visible_to(user))
+    # Transmissions are acted on (retried, cancelled): an emergency access, read-only, does not reach them.
+    return Transmission.objects.filter(prescription__in=prescriptions_visible_to(user, under_emergency_access=False))
 
 
 def access_transmission(user: User, public_id: UUID | str) -> Transmission:

@@ -26,6 +26,7 @@ from directory.permissions import Capability, clinics_where
 from directory.services import record_imaging_lab_choice
 from documentation.models import SignedDocument
 from documentation.services import create_signed_document, document_header, download_pdf, release_copy
+from privacy.services import register_communication
 from scheduling.models import Appointment
 from scheduling.notices import SENSITIVITY_HEADER
 
@@ -288,6 +289,8 @@ def _queue(prescription: Prescription, recipient: Recipient | None, decision: Ro
         address=decision.address,
         requested_by=by,
     )
+    # The register of communications (R-22.1 s. 265) gets its row in this same transaction.
+    register_communication(transmission=transmission, by=by)
     record(
         actor=by,
         action=AuditEvent.Action.TRANSMISSION_QUEUE,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.errors import Conflict, Invalid, NotAllowed
 from common.time import parse_day
-from directory.permissions import Capability, access_patient, has_capability
+from directory.permissions import Capability, access_patient, can, has_capability
 from scheduling.permissions import access_appointment
 
 from .models import Category, MedicationLine, Prescription, Transmission
@@ -71,7 +71,8 @@ def patient_prescriptions(request: HttpRequest, patient_id) -> HttpResponse:
             "patient": patient,
             "prescriptions": prescriptions,
             "categories": Category.choices,
-            "may_prescribe": _may_prescribe(request.user),
+            # Not on a record opened under an emergency access, which reads but never writes.
+            "may_prescribe": _may_prescribe(request.user) and can(request.user, Capability.PRESCRIBE, patient),
             "appointment_id": request.GET.get("appointment", ""),
         },
     )

@@ -18,7 +18,11 @@ def appointments_visible_to(user: User, capability: str = Capability.VIEW_APPOIN
         return Appointment.objects.all()
     return Appointment.objects.filter(
         coverage(
-            user, capability, clinic_field="clinic_id", establishment_field="clinic__installation__establishment_id"
+            user,
+            capability,
+            clinic_field="clinic_id",
+            establishment_field="clinic__installation__establishment_id",
+            patient_field="patient_id",
         )
     )
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from common.time import MONTREAL
-from consent.selectors import telehealth_states
+from consent.selectors import telehealth_state_of, telehealth_states
 from directory.models import User
 from directory.selectors import record_patient_listing
 
@@ -44,8 +44,7 @@ def agenda(user: User, period: AgendaPeriod, *, scope: str) -> list[Appointment]
     appointments = appointments_visible_to(user).between(period.start, period.end)
     if scope == "mine":
         appointments = appointments.filter(organizer=user)
-    appointments = list(appointments.for_agenda())
-    with_consent_states(appointments)
+    appointments = list(appointments.for_agenda().annotate(telehealth_consent=telehealth_state_of()))
     record_patient_listing(user, list({a.patient for a in appointments}), query_kind="agenda")
     return appointments
 

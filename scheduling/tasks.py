@@ -1,13 +1,13 @@
 from celery import shared_task
 
 from common.errors import TemporaryFailure
-from common.outbox import MAX_RETRIES, retry_or_give_up
+from common.outbox import DATABASE_ERRORS, MAX_RETRIES, retry_or_give_up
 
 from . import services
 from .models import Notice
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, autoretry_for=DATABASE_ERRORS, retry_backoff=True)
 def send_notice_task(self, notice_id: int) -> str:
     try:
         return services.deliver_notice(notice_id).delivery_status

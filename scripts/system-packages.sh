@@ -2,11 +2,15 @@
 # Checks the Debian packages the portal needs; installs the missing ones when it can (root and apt).
 #   scripts/system-packages.sh run    packages to render PDFs and compile translations
 #   scripts/system-packages.sh test   the same, plus Chromium for the browser tests
+#   scripts/system-packages.sh bench  the same, plus wrk for the benchmarks
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core gettext)
 if [ "${1:-run}" = "test" ]; then
   packages+=(chromium)
+fi
+if [ "${1:-run}" = "bench" ]; then
+  packages+=(wrk)
 fi
 
 missing=()

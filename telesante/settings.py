@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "common",
     "audit",
     "directory",
@@ -58,6 +61,7 @@ INSTALLED_APPS = [
     "scheduling",
     "documentation",
     "prescriptions",
+    "privacy",
     "dashboards",
     "fhir_r4",
     "demo",
@@ -78,6 +82,8 @@ MIDDLEWARE = [
     "audit.middleware.AuditContextMiddleware",
     "common.middleware.NoStoreMiddleware",
     "common.middleware.PortalErrorMiddleware",
+    # A database out of reach (restart, fail-over) is a 503 with Retry-After, never a 500.
+    "common.middleware.DatabaseUnavailableMiddleware",
     # Axes must come last: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -139,6 +145,8 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+# How long an emergency ("break-the-glass") access to a patient outside one's clinics lasts.
+EMERGENCY_ACCESS_HOURS = env.int("EMERGENCY_ACCESS_HOURS", default=12)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -152,6 +160,32 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "directory.views.locked_out"
 AXES_VERBOSE = False
+# Failed sign-ins (password or code) per client address, on top of the per-account lockout. Generous on
+# purpose: a whole hospital may sign in at 8:00 through one NAT address, and only failures count.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=1000)
+LOGIN_ADDRESS_WINDOW_MINUTES = env.int("LOGIN_ADDRESS_WINDOW_MINUTES", default=60)
+
+# Second sign-in factor for every local account: an authenticator app (TOTP) and ten single-use
+# recovery codes (django-otp). The password step leads only to the code (or set-up) step, which
+# must be completed within SECOND_FACTOR_PENDING_MINUTES.
+SECOND_FACTOR_REQUIRED = env.bool("SECOND_FACTOR_REQUIRED", default=True)
+SECOND_FACTOR_PENDING_MINUTES = env.int("SECOND_FACTOR_PENDING_MINUTES", default=5)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Télésanté")
+# No drift learning: a code is good for its 30 s step and the steps just before and after, never wider.
+OTP_TOTP_SYNC = False
+# The admin shows devices without their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Signing in with the network's Microsoft Entra ID account (OpenID Connect). Off unless the tenant,
+# client id and secret are set. The base URL and CA bundle are settings so tests can use a fake.
+ENTRA_TENANT_ID = env("ENTRA_TENANT_ID", default="")
+ENTRA_CLIENT_ID = env("ENTRA_CLIENT_ID", default="")
+ENTRA_CLIENT_SECRET = env("ENTRA_CLIENT_SECRET", default="")
+ENTRA_AUTHORITY_BASE_URL = env("ENTRA_AUTHORITY_BASE_URL", default="https://login.microsoftonline.com")
+ENTRA_CA_BUNDLE = env("ENTRA_CA_BUNDLE", default="")
+# Entra's own multifactor sign-in replaces the portal's code only when the ID token says it happened
+# (`amr` contains "mfa") or when the tenant's conditional access is known to require it for the portal.
+ENTRA_TENANT_ENFORCES_MFA = env.bool("ENTRA_TENANT_ENFORCES_MFA", default=False)
 
 # Language and time: French first, English second; shown in Montréal time, stored in UTC.
 LANGUAGE_CODE = "fr"
@@ -188,6 +222,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# A send never outlives the sweepers' one-minute grace (redeliver_pending): a mail server that stalls
+# fails the attempt, which is retried, instead of being sent again by a second worker while the first waits.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="telesante@portail.invalid")
 
 # Background work: Redis in production; by default a broker made of folders under var/celery/.
@@ -220,6 +257,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request must not hang on a broker that is down: the outbox rows wait for the sweeper instead.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Retries of an external effect (meeting, mail, fax): exponential backoff with full jitter from this
+# base, never longer than the cap (a provider's Retry-After, when given, wins). The fault tests shorten them.
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=2.0)
+OUTBOX_RETRY_CAP_SECONDS = env.float("OUTBOX_RETRY_CAP_SECONDS", default=600.0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "directory.tasks.clear_expired_sessions_task", "schedule": 3600.0},
@@ -231,6 +272,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "prescriptions.tasks.redeliver_pending_transmissions_task",
         "schedule": 60.0,
     },
+    # Daily destruction of what is past its retention period (privacy.services.purge_past_retention).
+    "purge-past-retention": {"task": "privacy.tasks.purge_past_retention_task", "schedule": 24 * 3600.0},
 }
 
 # Meetings: the provider used when a clinic names none, then one block per provider. Base URLs are
@@ -289,6 +332,25 @@ FAX_CONFIRMATION_HOURS = env.int("FAX_CONFIRMATION_HOURS", default=4)
 TRAVEL_AVERAGE_KMH = env.int("TRAVEL_AVERAGE_KMH", default=70)
 # How long a patient's download link works.
 PATIENT_LINK_DAYS = env.int("PATIENT_LINK_DAYS", default=14)
+
+# Retention (Law 25, R-22.1 s. 111): how long the portal keeps what it still holds, in days, per kind.
+# Settings rather than an admin screen on purpose: the retention calendar is approved by the
+# establishment (Archives Act) and shortening it destroys information for good, so a change goes
+# through the deployment's review, not one click of an administrator's account.
+RETENTION_DAYS = {
+    # The portal's copy of a signed PDF, counted from the record system's receipt (only FILING_KEEP_COPY
+    # or a transmission keeps one that long; the archives' copy is the record).
+    "AH-253": env.int("RETENTION_PROGRESS_NOTE_PDF_DAYS", default=30),
+    "AH-251": env.int("RETENTION_PRESCRIPTION_PDF_DAYS", default=30),
+    # A patient's download link, counted from its expiry.
+    "patient_link": env.int("RETENTION_PATIENT_LINK_DAYS", default=30),
+    # A meeting's join and host links, passcode and dial-in, counted from its end.
+    "meeting_details": env.int("RETENTION_MEETING_DETAILS_DAYS", default=30),
+}
+# The person in charge of the protection of personal information, shown on the public privacy page.
+PRIVACY_OFFICER_NAME = env("PRIVACY_OFFICER_NAME", default="")
+PRIVACY_OFFICER_EMAIL = env("PRIVACY_OFFICER_EMAIL", default="")
+PRIVACY_OFFICER_PHONE = env("PRIVACY_OFFICER_PHONE", default="")
 
 # Jitsi Meet: signed links when an app id and secret are set, else an unguessable room name.
 JITSI_BASE_URL = env("JITSI_BASE_URL", default="https://meet.jit.si")

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from consent import api as consent_api
 from directory import api as directory_api
+from directory import emergency_api
 from documentation import api as documentation_api
 from prescriptions import api as prescriptions_api
 from scheduling import api as scheduling_api
@@ -16,6 +17,7 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("clinics", directory_api.ClinicViewSet, basename="clinic")
 router.register("patients", directory_api.PatientViewSet, basename="patient")
+router.register("emergency-accesses", emergency_api.EmergencyAccessViewSet, basename="emergency-access")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("consents", consent_api.ConsentViewSet, basename="consent")
 router.register("consent-scripts", consent_api.ConsentScriptViewSet, basename="consent-script")
@@ -46,6 +48,7 @@ urlpatterns = [
     path("", include("scheduling.urls")),
     path("", include("documentation.urls")),
     path("", include("prescriptions.urls")),
+    path("", include("privacy.urls")),
     path("", include("dashboards.urls")),
     path("fhir/r4/", include("fhir_r4.urls")),
     path("admin/", admin.site.urls),
@@ -54,6 +57,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("health/", HealthCheckView.as_view(checks=health_checks), name="health"),
 ]
+
+# The generic 500 page, except a database out of reach, which is a 503 with Retry-After (common.middleware).
+handler500 = "common.middleware.server_error"
 
 admin.site.site_header = "Télésanté"
 admin.site.site_title = "Télésanté"

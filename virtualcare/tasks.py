@@ -1,12 +1,12 @@
 from celery import shared_task
 
 from common.errors import TemporaryFailure
-from common.outbox import MAX_RETRIES, retry_or_give_up
+from common.outbox import DATABASE_ERRORS, MAX_RETRIES, retry_or_give_up
 
 from .services import give_up_on_meeting, sync_meeting
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, autoretry_for=DATABASE_ERRORS, retry_backoff=True)
 def sync_meeting_task(self, meeting_id: int) -> str:
     """Make the platform match the meeting row; retried with backoff, honouring Retry-After."""
     try:

@@ -11,6 +11,7 @@ from audit.models import AuditEvent
 from audit.services import record
 from common.models import AppendOnlyError
 from tests.conftest import api_as
+from tests.second_factor import code_now, enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -105,8 +106,10 @@ def test_searches_record_which_patients_were_shown_not_the_words_typed(client, n
 
 
 def test_sign_in_failures_and_successes_are_recorded(client, nurse_a):
+    enrol(nurse_a)
     client.post(reverse("login"), {"username": "infirmiere_a", "password": "mauvais"})
     client.post(reverse("login"), {"username": "infirmiere_a", "password": "un-mot-de-passe-solide"})
+    client.post(reverse("login_code"), {"code": code_now()})
 
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions == [Action.LOGIN_FAILED, Action.LOGIN]

@@ -17,10 +17,12 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from audit.models import AuditEvent
-from demo.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from directory import nam
 from directory.models import Patient, User
+from directory.sign_in import has_second_factor
 from tests import factories
+from tests.second_factor import TEST_TOTP_SECRET, enrol, fresh_code
 
 pytestmark = [
     pytest.mark.browser,
@@ -152,11 +154,21 @@ def with_wrong_check_digit(valid_nam: str) -> str:
 
 
 def sign_in(page: Page, live_server, username: str, password: str) -> None:
+    """Password, then the code of the authenticator app: the demo's published secret for the demo
+    accounts, the tests' own for the others (set up here when the account has none yet)."""
+    user = User.objects.get(username=username)
+    secret = DEMO_TOTP_SECRET if password == DEMO_PASSWORD else TEST_TOTP_SECRET
+    if not has_second_factor(user):
+        enrol(user, secret)
     page.goto(live_server.url + reverse("login"))
     expect(main_heading(page)).to_have_text("Se connecter à Télésanté")
     field(page, "Nom d'utilisateur").fill(username)
     field(page, "Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(live_server.url + reverse("login_code"))
+    code = page.locator("input[name=code]")
+    code.fill(fresh_code(user, secret))
+    code.press("Enter")
     expect(page).to_have_url(live_server.url + reverse("home"))
 
 

@@ -8,6 +8,7 @@ import yaml
 from directory.models import ClinicMembership, Patient
 from tests import factories
 from tests.conftest import api_as
+from tests.second_factor import code_now, enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +26,12 @@ NEW_PATIENT = {
 }
 
 
-def test_a_token_is_given_for_a_right_password_and_refused_otherwise(api, nurse_a):
-    good = api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": "un-mot-de-passe-solide"})
-    bad = api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": "faux"})
+def test_a_token_is_given_for_a_right_password_and_code_and_refused_otherwise(api, nurse_a):
+    enrol(nurse_a)
+    good = api.post(
+        "/api/v1/auth/token/", {"username": "infirmiere_a", "password": "un-mot-de-passe-solide", "otp": code_now()}
+    )
+    bad = api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": "faux", "otp": "123456"})
     missing = api.post("/api/v1/auth/token/", {"username": "infirmiere_a"})
 
     assert good.status_code == 200 and len(good.json()["token"]) == 40
@@ -65,7 +69,10 @@ def test_a_nurse_registers_reads_and_updates_a_patient(nurse_a, clinic_a):
 
 
 def test_a_bad_nam_is_a_400_naming_the_field_in_the_callers_language(api, nurse_a, clinic_a):
-    token = api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": "un-mot-de-passe-solide"}).json()
+    enrol(nurse_a)
+    token = api.post(
+        "/api/v1/auth/token/", {"username": "infirmiere_a", "password": "un-mot-de-passe-solide", "otp": code_now()}
+    ).json()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token['token']}")
     wrong_birth_date = {**NEW_PATIENT, "nam": "GAUR 4404 1819"}
 

@@ -7,12 +7,12 @@ from django.test import Client
 from django.urls import reverse
 
 from directory.middleware import SIGNED_IN_AT
-from tests.factories import PASSWORD
+from tests.second_factor import sign_in
 
 
 def signed_in(user) -> Client:
     client = Client()
-    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    assert sign_in(client, user).status_code == 302
     assert client.get(reverse("patient_list")).status_code == 200
     return client
 

@@ -4,12 +4,19 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from directory.models import User
 from tests.factories import PASSWORD
+from tests.second_factor import code_now, enrol
+from tests.second_factor import sign_in as sign_in_with_code
 
 pytestmark = pytest.mark.django_db
 
 
 def sign_in(client, username, password):
+    """The password step, then the code step when the password was accepted."""
+    user = User.objects.filter(username=username).first()
+    if user is not None and password == PASSWORD:
+        return sign_in_with_code(client, user, password)
     return client.post(reverse("login"), {"username": username, "password": password})
 
 
@@ -27,10 +34,11 @@ def test_the_account_locks_after_the_configured_number_of_failures(client, nurse
 
 
 def test_the_api_token_is_locked_too(api, nurse_a):
+    enrol(nurse_a)
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
-        api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": "mauvais"})
+        api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": "mauvais", "otp": "000000"})
 
-    response = api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": PASSWORD})
+    response = api.post("/api/v1/auth/token/", {"username": "infirmiere_a", "password": PASSWORD, "otp": code_now()})
 
     assert response.status_code == 429
     assert response.json()["code"] == "locked_out"

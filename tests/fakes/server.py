@@ -16,6 +16,7 @@ import signal
 import ssl
 import tempfile
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +48,7 @@ class RecordedRequest:
     status: int | None = None  # what the fake answered
     response_body: Any = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    received_at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic clock)
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name, default)
@@ -94,6 +96,7 @@ class FakeServer:
         self._lock = threading.RLock()
         self._requests: list[RecordedRequest] = []
         self._faults: list[_Fault] = []
+        self._script: list[_Fault] = []
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -205,9 +208,37 @@ class FakeServer:
         with self._lock:
             self._faults.append(_Fault("malformed", times, method, path))
 
+    def script_next(self, *steps: dict[str, Any], method: str | None = None, path: str | None = None) -> None:
+        """Misbehave on the next matching requests in this exact order, one step per request, before
+        any other switch: {"fail": 429, "retry_after": 3}, {"slow": 30} (a hang, then the normal
+        answer, which the client may no longer wait for), {"slow": 30, "fail": 504} (a hang, then
+        an error: nothing was done) or {"malformed": True}."""
+        with self._lock:
+            for step in steps:
+                if "fail" in step:
+                    fault = _Fault("fail", 1, method, path, status=step["fail"], seconds=step.get("slow", 0.0))
+                    if step.get("retry_after") is not None:
+                        fault.retry_after = str(step["retry_after"])
+                elif "slow" in step:
+                    fault = _Fault("slow", 1, method, path, seconds=step["slow"])
+                elif step.get("malformed"):
+                    fault = _Fault("malformed", 1, method, path)
+                else:
+                    raise ValueError(f"Unknown step {step!r}")
+                self._script.append(fault)
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._script.clear()
+
+    def _take_scripted(self, method: str, path: str) -> _Fault | None:
+        with self._lock:
+            for fault in self._script:
+                if fault.matches(method, path):
+                    self._script.remove(fault)
+                    return fault
+        return None
 
     def _take_fault(self, kinds: tuple[str, ...], method: str, path: str) -> _Fault | None:
         with self._lock:
@@ -233,10 +264,15 @@ class FakeServer:
     # -- dispatch ---------------------------------------------------------------------------------
 
     def _handle(self, request: RecordedRequest) -> Reply:
-        slow = self._take_fault(("slow",), request.method, request.path)
+        scripted = self._take_scripted(request.method, request.path)
+        if scripted is not None and scripted.seconds:
+            self._stopping.wait(scripted.seconds)
+        if scripted is not None and scripted.kind == "slow":
+            scripted = None
+        slow = self._take_fault(("slow",), request.method, request.path) if scripted is None else None
         if slow is not None:
             self._stopping.wait(slow.seconds)
-        fault = self._take_fault(("fail", "malformed"), request.method, request.path)
+        fault = scripted or self._take_fault(("fail", "malformed"), request.method, request.path)
         if fault is not None and fault.kind == "malformed":
             return Reply(200, MALFORMED_JSON, {"Content-Type": "application/json"})
         if fault is not None:

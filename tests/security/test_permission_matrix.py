@@ -10,6 +10,7 @@ Statuses: an int is compared exactly; LOGIN is a 302 to the portal's sign-in pag
 
 import inspect
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -21,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from consent.models import ConsentRecord, ConsentScript
-from directory.models import ClinicMembership, Recipient
+from directory.models import ClinicMembership, EmergencyAccess, Recipient
 from documentation.models import Note, SignedDocument
 from documentation.services import note_header
 from prescriptions.models import Prescription, Transmission
@@ -166,8 +167,16 @@ def build_world(clinic_a, nurse_a) -> dict:
     recipient = Recipient.objects.create(
         kind=Recipient.Kind.COMMUNITY_PHARMACY, name="Pharmacie Auxbonsoins", fax="+14505550202", city="Longueuil"
     )
+    nurse_c = factories.staff(factories.ClinicFactory(name="Clinique C"), ClinicMembership.Role.PROFESSIONAL)
+    emergency_access = EmergencyAccess.objects.create(
+        user=nurse_c,
+        patient=patient,
+        reason="Patiente vue à l'urgence ce soir, dossier nécessaire",
+        expires_at=timezone.now() + timedelta(hours=12),
+    )
     return {
         "clinic": clinic_a,
+        "emergency_access": emergency_access,
         "patient": patient,
         "appointment": appointment,
         "consent": consent,
@@ -187,6 +196,10 @@ def _id(world, name) -> str:
 # Which object fills the parameters of each route (every other parameter is derived from the key).
 OBJECT_OF_ROUTE = {
     "patient_detail": "patient",
+    "emergency_access_review": "emergency_access",
+    "emergency-access-detail": "emergency_access",
+    "emergency-access-review": "emergency_access",
+    "patient_export": "patient",
     "patient_edit": "patient",
     "patient_history": "patient",
     "appointment_detail": "appointment",
@@ -278,6 +291,18 @@ def row(anonymous, nurse_b, archivist_a, manager_a, nurse_a, administrator) -> d
 EXPECTED: dict[tuple[str, str], dict] = {
     # (route, method): row(anonymous, nurse_b, archivist_a, manager_a, nurse_a, administrator)
     ("admin", "get"): row("login", "login", "login", "login", "login", 200),
+    ("account", "get"): row("login", 200, 200, 200, 200, 200),
+    ("communications_export", "get"): row("login", 403, 200, 403, 403, 200),
+    ("communications_register", "get"): row("login", 403, 200, 403, 403, 200),
+    ("login_code", "get"): row("login", 302, 302, 302, 302, 302),
+    ("login_code", "post"): row("login", 302, 302, 302, 302, 302),
+    ("login_enrol", "get"): row("login", 302, 302, 302, 302, 302),
+    ("login_enrol", "post"): row("login", 302, 302, 302, 302, 302),
+    ("patient_export", "post"): row("login", 404, 200, 403, 403, 200),
+    ("privacy_notice", "get"): row(200, 200, 200, 200, 200, 200),
+    ("recovery_codes_renew", "post"): row("login", 302, 302, 302, 302, 302),
+    ("sso_callback", "get"): row("login", "login", "login", "login", "login", "login"),
+    ("sso_start", "get"): row("login", "login", "login", "login", "login", "login"),
     ("agenda", "get"): row("login", 200, 200, 200, 200, 200),
     ("api_dashboard_failures", "get"): row(401, 403, 403, 200, 403, 200),
     ("api_dashboard_summary", "get"): row(401, 403, 403, 200, 403, 200),
@@ -326,6 +351,15 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("document-retry-filing", "post"): row(401, 404, 200, 404, 404, 200),
     ("document-return", "post"): row(401, 404, 400, 404, 404, 400),
     ("document-returned-to-me", "get"): row(401, 200, 200, 200, 200, 200),
+    ("emergency_access_request", "post"): row("login", 404, 403, 403, 404, 403),  # empty body: no patient
+    ("emergency_access_list", "get"): row("login", 403, 200, 403, 403, 200),
+    ("emergency_access_review", "get"): row("login", 404, 200, 404, 404, 200),
+    ("emergency_access_review", "post"): row("login", 404, 400, 404, 404, 400),
+    ("emergency-access-list", "get"): row(401, 403, 200, 403, 403, 200),
+    ("emergency-access-list", "post"): row(401, 400, 403, 403, 400, 403),
+    ("emergency-access-lookup", "post"): row(401, 400, 403, 403, 400, 403),
+    ("emergency-access-detail", "get"): row(401, 404, 200, 404, 404, 200),
+    ("emergency-access-review", "post"): row(401, 404, 400, 404, 404, 400),
     ("fhir_r4:metadata", "get"): row(200, 200, 200, 200, 200, 200),
     ("fhir_r4:read", "get"): row(401, 404, 200, 200, 200, 200),
     ("fhir_r4:search", "get"): row(401, 200, 200, 200, 200, 200),
@@ -467,12 +501,14 @@ def test_each_role_gets_the_declared_answer(db, key, method, settings):
     world = build_world(clinic_a, users["nurse_a"])
     url = url_of(key, world)
     is_api = url.startswith(("/api/", "/fhir/"))
-    got, errors = {}, {}
+    got, errors, cache_control = {}, {}, {}
     for role in ROLES:
         cache.clear()
         with transaction.atomic():
             response = call(users[role], method, url, is_api)
             got[role] = answer_of(response)
+            if role != "anonymous" and response.status_code == 200:
+                cache_control[role] = response.get("Cache-Control", "")
             if response.status_code >= 500:
                 errors[role] = response.content[:300].decode(errors="replace")
             transaction.set_rollback(True)
@@ -486,6 +522,26 @@ def test_each_role_gets_the_declared_answer(db, key, method, settings):
         role: f"got {got[role]!r}, expected {expected[role]!r}" for role in ROLES if got[role] != expected[role]
     }
     assert not differences, f"{method.upper()} {url}: {differences}"
+    stored = {role: value for role, value in cache_control.items() if "no-store" not in value}
+    assert not stored, f"{method.upper()} {url}: a signed-in answer a browser may keep: {stored}"
+
+
+# Route parameters are opaque identifiers or fixed words: a name, a NAM or a birth date never rides in a URL.
+OPAQUE_PARAMETERS = {
+    "public_id",
+    "patient_id",
+    "appointment_id",
+    "token",
+    "kind",
+    "resource_type",
+    "resource_id",
+    "rest",
+}
+
+
+def test_no_route_carries_health_information_in_its_path():
+    parameters = {name for pattern in ROUTES.values() for name in re.findall(r"<(?:\w+:)?(\w+)>", pattern)}
+    assert parameters <= OPAQUE_PARAMETERS, f"parameters to review: {sorted(parameters - OPAQUE_PARAMETERS)}"
 
 
 def test_every_route_has_a_row_and_every_row_a_route():

@@ -4,12 +4,15 @@ Idempotent: a second run finds what the first created and changes nothing. Refus
 DJANGO_DEBUG off unless --force, because the demo accounts share one known password.
 """
 
+import time as clock
+from base64 import b32decode
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import TOTP
 
 from consent.models import ConsentKind, ConsentRecord
 from directory import nam
@@ -26,11 +29,24 @@ from directory.models import (
     TabletLoan,
     User,
 )
+from directory.sign_in import enrol_with_published_secret_for_demo
 from scheduling.models import Appointment
 from scheduling.services import BookingDetails, ParticipantDetails, book_appointment
 from virtualcare.models import Meeting
 
-DEMO_PASSWORD = "telesante-demo"
+DEMO_PASSWORD = "telesante-demo"  # published in the README, demo only  # nosec B105
+# DEMO ONLY, published here: every demo account's authenticator app uses this secret, so that a
+# demonstration (and the browser tests) can compute the sign-in code (`make demo-codes`). Like the
+# password, it is why seed_demo refuses to run with DJANGO_DEBUG off.
+DEMO_TOTP_SECRET = "TELESANTEDEMO234TELESANTEDEMO234"  # nosec B105
+
+
+def demo_code(at: float | None = None) -> str:
+    """The code the demo accounts' app shows now (or at the Unix time `at`)."""
+    totp = TOTP(b32decode(DEMO_TOTP_SECRET))
+    totp.time = clock.time() if at is None else at
+    return f"{totp.token():06d}"
+
 
 STAFF = [
     # username, last name, first name, profession, practice number, role
@@ -147,8 +163,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DJANGO_DEBUG off.")
+        parser.add_argument(
+            "--codes", action="store_true", help="Only print the demo accounts' current sign-in code, and exit."
+        )
 
-    def handle(self, *args, force: bool = False, **options):
+    def handle(self, *args, force: bool = False, codes: bool = False, **options):
+        if codes:
+            seconds_left = 30 - int(clock.time()) % 30
+            code = demo_code()
+            self.stdout.write(
+                f"Sign-in code of the demo accounts ({', '.join([u for u, *_r in STAFF] + ['admin'])}): "
+                f"{code[:3]} {code[3:]}  (a new one in {seconds_left} s)"
+            )
+            return
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates accounts with a known password: it runs only with DJANGO_DEBUG=true "
@@ -167,7 +194,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "Demo data ready. Accounts: "
                 + ", ".join([username for username, *_rest in STAFF] + ["admin"])
-                + f" (password {DEMO_PASSWORD})."
+                + f" (password {DEMO_PASSWORD}; sign-in code: `make demo-codes`)."
             )
         )
 
@@ -209,6 +236,8 @@ class Command(BaseCommand):
         admin.is_staff = admin.is_superuser = True
         admin.email = "admin@ssss.gouv.qc.ca"
         admin.save()
+        for user in User.objects.filter(username__in=[username for username, *_rest in STAFF] + ["admin"]):
+            enrol_with_published_secret_for_demo(user, secret_base32=DEMO_TOTP_SECRET)
 
     def demo_user(self, username: str, *, last_name: str, first_name: str) -> User:
         user, created = User.objects.get_or_create(
