@@ -1,5 +1,5 @@
 """Celery throughput of an (almost) empty task on 2 worker processes, with the project's Celery app and
-settings (acks_late, prefetch 1) over Redis. Target (issue 9): at least 300 tasks/s.
+settings (acks_late, prefetch 1) over Redis. Target: at least 300 tasks/s.
 
 The task only increments a Redis counter, so that completion is measured without a result backend:
 the clock runs from the first `delay()` until the counter reaches N. Publishing alone is timed too.

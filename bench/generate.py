@@ -1,4 +1,4 @@
-"""A whole region's data set in PostgreSQL, for the benchmarks of issue 9.
+"""A whole region's data set in PostgreSQL, for the benchmarks.
 
     .venv/bin/python bench/generate.py [--scale 1.0] [--force] [--database telesante_bench]
 

@@ -1,6 +1,6 @@
 """AH-253 PDF rendering: a typical one-page progress note through the portal's own renderer
 (documentation.pdf.render_note_pdf, the AH-253 template and WeasyPrint), against a one-line WeasyPrint
-document rendered in the same run, interleaved. Target (issue 9): median at most 4x the one-line one.
+document rendered in the same run, interleaved. Target: median at most 4x the one-line one.
 
     .venv/bin/python -m bench.pdf_bench [--rounds 21]
 """

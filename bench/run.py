@@ -1,4 +1,4 @@
-"""The benchmark of issue 9: gunicorn with production settings against the region's data set.
+"""The benchmark: gunicorn with production settings against the region's data set.
 
     .venv/bin/python bench/run.py [--scale 1.0] [--duration 8] [--rounds 1] [--only agenda_html_week,...]
 
@@ -642,7 +642,7 @@ def database_size(database: str) -> str:
     return f"{size}, {appointments} appointments"
 
 
-# -- the other helper's modules, merged when present --------------------------------------------------
+# -- the other benchmark modules, merged when present --------------------------------------------------
 
 
 def merged_rows(args) -> list[dict]:

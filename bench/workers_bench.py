@@ -1,4 +1,4 @@
-"""1,000 bookings' meetings and invitations through real Celery workers (issue 9): Teams meetings and
+"""1,000 bookings' meetings and invitations through real Celery workers: Teams meetings and
 Graph mail at the fake Microsoft Graph of the tests (tests/fakes/graph.py), answering every request in
 50 ms. Target: all done in under 60 s with the default worker settings; no duplicate at the fake nor in
 the database.

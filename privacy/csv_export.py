@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from common.time import local
 
 from .models import CommunicationRecord, ConfidentialityIncident
+from .services import INCIDENT_FIELDS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,34 +40,7 @@ def csv_response(file_name: str, header: list[str], rows: Iterable[list]) -> Htt
     return response
 
 
-INCIDENT_COLUMNS = (
-    "public_id",
-    "information_concerned",
-    "information_unknown_reason",
-    "circumstances",
-    "occurred_from",
-    "occurred_until",
-    "learned_from",
-    "learned_until",
-    "persons_concerned",
-    "persons_estimated",
-    "risk_sensitivity",
-    "risk_misuse",
-    "risk_consequences",
-    "risk_likelihood",
-    "serious_injury_risk",
-    "risk_conclusion",
-    "cai_notified_on",
-    "minister_notified_on",
-    "persons_notified_on",
-    "public_notice_on",
-    "public_notice_details",
-    "measures_taken",
-    "recorded_by",
-    "created_at",
-    "changed_by",
-    "updated_at",
-)
+INCIDENT_COLUMNS = ("public_id", *INCIDENT_FIELDS, "recorded_by", "created_at", "changed_by", "updated_at")
 
 
 def incidents_csv(incidents: Iterable[ConfidentialityIncident]) -> HttpResponse:

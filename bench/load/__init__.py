@@ -1,4 +1,4 @@
-"""The load test of issue 8 (locust) and the helpers the worker, PDF and memory benchmarks share."""
+"""The load test (locust) and the helpers the worker, PDF and memory benchmarks share."""
 
 
 def run(**options) -> list[dict]:

@@ -1,4 +1,4 @@
-"""50 professionals at work (issue 8 point 7): locust users playing the personas of bench/load/dataset.py.
+"""50 professionals at work: locust users playing the personas of bench/load/dataset.py.
 
 Mix (weights): 60 agenda and lists (week agenda through the API 30, the week agenda HTML page 20, the
 patient list 10), 20 opening a patient or a note (12 + 8), 10 booking, 5 cancelling, 5 downloading a

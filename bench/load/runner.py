@@ -1,4 +1,4 @@
-"""The load test of issue 8 (point 7), end to end: a fresh database, the data set, gunicorn (production
+"""The load test, end to end: a fresh database, the data set, gunicorn (production
 settings, DEBUG off), a real Celery worker with beat over Redis, locust headless, then the invariants in
 SQL and the peak memory of the web and worker processes.
 

@@ -1,4 +1,4 @@
-"""Indexes for the patient search among a region's patients (issue 9, PostgreSQL only).
+"""Indexes for the patient search among a region's patients (PostgreSQL only).
 
 The search matches a name fragment anywhere in the name (`search_name LIKE '%...%'`), a file number
 whatever its case (`UPPER(file_number)`) or a NAM (`nam = ...`), ORed: without an index for each,

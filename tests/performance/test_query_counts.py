@@ -1,4 +1,4 @@
-"""The number of SQL queries of the busiest pages does not grow with the rows they show (issue 9).
+"""The number of SQL queries of the busiest pages does not grow with the rows they show.
 
 Not timed: bench/run.py measures the speed on a region's data set; this keeps the query counts that
 make that speed possible from creeping back (an N+1 shows here as a count that grows with the rows).
@@ -24,7 +24,7 @@ from virtualcare.models import Meeting
 # What each request may cost, all included (session or token, the audit row of the names shown,
 # its savepoints in a test's transaction).
 AGENDA_PAGE_BUDGET = 10
-APPOINTMENTS_API_BUDGET = 8  # issue 9 asks 4: the audit of the listing alone takes 3 (see bench/README.md)
+APPOINTMENTS_API_BUDGET = 8  # the target is 4: the audit of the listing alone takes 3 (see bench/README.md)
 REVIEW_QUEUE_BUDGET = 10
 
 WEEK = date(2031, 3, 10)  # a Monday
