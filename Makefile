@@ -90,10 +90,14 @@ bench: $(VENV)/.bench-installed
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # 50 professionals for LOAD_SECONDS against gunicorn, PostgreSQL, Redis and a real worker (bench/load/);
-# fails on any unexpected error or broken invariant, and reports the latencies.
+# fails on any unexpected error or broken invariant, and reports the latencies. Then the audit chain that
+# the web workers and the Celery worker wrote side by side during the load is verified.
 LOAD_SECONDS ?= 300
+BENCH_PG_SERVER ?= postgres://postgres@127.0.0.1:5432
+BENCH_LOAD_DATABASE ?= loadtest
 load-test: $(VENV)/.bench-installed
 	$(PY) -m bench.load.runner --duration $(LOAD_SECONDS) --users 50 --check
+	DJANGO_DEBUG=true DATABASE_URL=$(BENCH_PG_SERVER)/$(BENCH_LOAD_DATABASE) $(PY) manage.py verify_audit_chain
 
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
